@@ -1,0 +1,83 @@
+# firma — build, run, test.
+#   make            build build/release/firma
+#   make run        install deps, build, run the example company (on SQLite)
+#   make test       install deps, build release and ASan+UBSan, run the whole suite
+#   make bench      print store benchmark figures
+# Objects go to build/<mode>/; MODE=release (default) or MODE=asan.
+
+MODE    ?= release
+B       := build/$(MODE)
+CC      ?= cc
+PKGS    := jansson libfyaml libsodium sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wstrict-prototypes -Wvla -Wshadow -Wno-unused-parameter -Werror
+CFLAGS_release := -O2 -g
+CFLAGS_asan    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_asan   := -fsanitize=address,undefined
+FM_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(MODE)) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP
+FM_LDFLAGS := $(LDFLAGS_$(MODE))
+
+LIB_SRC := $(sort $(wildcard src/base/*.c src/core/*.c src/core/store/*.c src/core/files/*.c \
+             src/governance/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEMPLATES := examples/solo-startup templates/minimal
+TEMPLATE_FILES := $(shell find $(TEMPLATES) -type f 2>/dev/null)
+GEN_SRC := $(B)/gen/templates.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/templates.o
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps deps-test run test test-unit test-e2e bench clean
+all: $(B)/firma
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FM_CFLAGS) -c $< -o $@
+
+$(GEN_SRC): scripts/embed.sh $(TEMPLATE_FILES)
+	@mkdir -p $(dir $@)
+	scripts/embed.sh solo-startup=examples/solo-startup minimal=templates/minimal > $@
+
+$(B)/gen/templates.o: $(GEN_SRC)
+	$(CC) -std=c17 -O1 -c $< -o $@
+
+$(B)/libfirma.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/firma: $(CLI_OBJ) $(B)/libfirma.a
+	$(CC) $(FM_LDFLAGS) $^ -o $@ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libfirma.a
+	@mkdir -p $(dir $@)
+	$(CC) $(FM_CFLAGS) $(FM_LDFLAGS) -Itests $< $(B)/libfirma.a -o $@ $(PKG_LIBS) -lcmocka
+
+units: $(UNIT_BIN)
+
+# The example company: a fresh database under run/, imported and shown.
+run: deps
+	@$(MAKE) --no-print-directory MODE=release build/release/firma
+	@scripts/run-example.sh build/release/firma
+
+test: deps-test
+	@$(MAKE) --no-print-directory MODE=release build/release/firma units
+	@$(MAKE) --no-print-directory MODE=asan build/asan/firma units
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory MODE=release build/release/firma
+	build/release/firma bench store
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,184 @@
+/*
+ * The store: where a company's truth lives. An interface (a table of
+ * functions) with one implementation per database: SQLite now
+ * (src/core/store/sqlite.c), PostgreSQL later, both passing one test suite.
+ *
+ * Rules every implementation keeps:
+ *  - Writes happen inside begin()/commit(); a failed call inside a transaction
+ *    leaves it open for the caller to roll back. Reads work in or out of one.
+ *  - _insert functions set the struct's id (and created_at when it is 0).
+ *  - _get/_find fill a caller-owned struct (release it with the model's
+ *    _release); _list functions return a heap array the caller frees with
+ *    fm_store_free_list-style helpers in this header.
+ *  - Not found is FM_ENOTFOUND; a unique-key clash is FM_EEXIST; a held lease
+ *    is FM_ECONFLICT; anything else from the database is FM_ESTORE with the
+ *    database's message in the fm_error.
+ *  - audit_insert only stores; the chain (seq, prev, hash) is computed by
+ *    fm_audit_append (audit.h) from audit_head in the same transaction.
+ */
+#ifndef FIRMA_STORE_H
+#define FIRMA_STORE_H
+
+#include "firma/errors.h"
+#include "firma/model.h"
+
+typedef struct fm_store fm_store;
+
+typedef struct fm_task_filter {
+    fm_id company_id;
+    int status;        /* an fm_task_status, or -1 for any */
+    fm_id assignee;    /* 0 = any */
+    fm_id goal_id;     /* 0 = any */
+    size_t limit;      /* 0 = no limit */
+} fm_task_filter;
+
+typedef struct fm_audit_filter {
+    fm_id company_id;
+    int64_t after_seq;  /* events with seq > after_seq */
+    const char *actor;  /* exact match, or NULL */
+    const char *action; /* prefix match ("task." matches task.move), or NULL */
+    const char *object; /* exact match, or NULL */
+    size_t limit;       /* 0 = no limit */
+    bool newest_first;
+} fm_audit_filter;
+
+/* Called per event by audit_scan; a non-zero return stops the scan and is
+ * returned by audit_scan. The event is only valid during the call. */
+typedef int (*fm_audit_cb)(const fm_audit_event *e, void *ctx);
+
+typedef struct fm_checkpoint {
+    fm_id company_id;
+    int64_t seq;
+    int64_t ts;
+    unsigned char hash[FM_HASH_BYTES];
+    unsigned char sig[64];
+} fm_checkpoint;
+
+typedef struct fm_ledger_entry {
+    fm_id company_id, agent_id, run_id;
+    const char *kind;   /* "charge", "reserve", "settle", "release" */
+    int64_t usd_micro;
+    int64_t tokens_in, tokens_cached, tokens_out;
+    const char *model;
+    int64_t created_at;
+} fm_ledger_entry;
+
+typedef struct fm_spend {
+    fm_id agent_id;
+    int64_t usd_micro;
+    int64_t tokens;
+} fm_spend;
+
+typedef struct fm_message {
+    fm_id id, thread_id, company_id;
+    char *sender;      /* an actor string */
+    char *body;
+    bool tainted;
+    int64_t created_at;
+} fm_message;
+void fm_message_release(fm_message *m);
+
+typedef struct fm_store_ops {
+    const char *name;
+    void (*close)(fm_store *s);
+    int (*begin)(fm_store *s, fm_error *err);
+    int (*commit)(fm_store *s, fm_error *err);
+    void (*rollback)(fm_store *s);
+    int (*schema_version)(fm_store *s, int *version);
+
+    int (*company_insert)(fm_store *s, fm_company *c, fm_error *err);
+    int (*company_update)(fm_store *s, const fm_company *c, fm_error *err);
+    int (*company_get)(fm_store *s, fm_id id, fm_company *out, fm_error *err);
+    int (*company_find)(fm_store *s, const char *name, fm_company *out, fm_error *err);
+    int (*company_list)(fm_store *s, fm_company **out, size_t *n, fm_error *err);
+
+    int (*member_insert)(fm_store *s, fm_member *m, fm_error *err);
+    int (*member_update)(fm_store *s, const fm_member *m, fm_error *err);
+    int (*member_delete)(fm_store *s, fm_id id, fm_error *err);
+    int (*member_get)(fm_store *s, fm_id id, fm_member *out, fm_error *err);
+    int (*member_find)(fm_store *s, fm_id company, const char *handle, fm_member *out,
+                       fm_error *err);
+    int (*member_list)(fm_store *s, fm_id company, fm_member **out, size_t *n, fm_error *err);
+
+    int (*agent_insert)(fm_store *s, fm_agent *a, fm_error *err);
+    int (*agent_update)(fm_store *s, const fm_agent *a, fm_error *err);
+    int (*agent_get)(fm_store *s, fm_id id, fm_agent *out, fm_error *err);
+    int (*agent_find)(fm_store *s, fm_id company, const char *handle, fm_agent *out,
+                      fm_error *err);
+    /* brief: leave out instructions, grants and schedule (for org charts). */
+    int (*agent_list)(fm_store *s, fm_id company, bool brief, fm_agent **out, size_t *n,
+                      fm_error *err);
+
+    int (*goal_insert)(fm_store *s, fm_goal *g, fm_error *err);
+    int (*goal_update)(fm_store *s, const fm_goal *g, fm_error *err);
+    int (*goal_get)(fm_store *s, fm_id id, fm_goal *out, fm_error *err);
+    int (*goal_list)(fm_store *s, fm_id company, fm_goal **out, size_t *n, fm_error *err);
+
+    int (*task_insert)(fm_store *s, fm_task *t, fm_error *err);
+    int (*task_update)(fm_store *s, const fm_task *t, fm_error *err);
+    int (*task_get)(fm_store *s, fm_id id, fm_task *out, fm_error *err);
+    int (*task_list)(fm_store *s, const fm_task_filter *f, fm_task **out, size_t *n,
+                     fm_error *err);
+    /* Takes the checkout lease for `run` until `until` if it is free, expired
+     * (checkout_until <= now) or already held by `run`; else FM_ECONFLICT. */
+    int (*task_checkout)(fm_store *s, fm_id task, fm_id run, int64_t now, int64_t until,
+                         fm_error *err);
+    /* Gives the lease up if `run` holds it; FM_ECONFLICT otherwise. */
+    int (*task_release)(fm_store *s, fm_id task, fm_id run, fm_error *err);
+
+    int (*thread_insert)(fm_store *s, fm_id company, const char *subject, fm_id task,
+                         fm_id *id_out, fm_error *err);
+    int (*message_insert)(fm_store *s, fm_message *m, fm_error *err);
+    int (*message_list)(fm_store *s, fm_id thread, fm_message **out, size_t *n, fm_error *err);
+
+    int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
+    /* Spend since `since` (microseconds): one row per agent that spent, then
+     * one row with agent_id -1 holding the company total (always present). */
+    int (*ledger_spend)(fm_store *s, fm_id company, int64_t since, fm_spend **out, size_t *n,
+                        fm_error *err);
+
+    /* The last event's seq and hash (seq 0 and zero hash for an empty chain). */
+    int (*audit_head)(fm_store *s, fm_id company, int64_t *seq, unsigned char *hash,
+                      fm_error *err);
+    int (*audit_insert)(fm_store *s, fm_audit_event *e, fm_error *err);
+    int (*audit_scan)(fm_store *s, const fm_audit_filter *f, fm_audit_cb cb, void *ctx,
+                      fm_error *err);
+    int (*checkpoint_insert)(fm_store *s, const fm_checkpoint *c, fm_error *err);
+    int (*checkpoint_last)(fm_store *s, fm_id company, fm_checkpoint *out, fm_error *err);
+    int (*checkpoint_list)(fm_store *s, fm_id company, fm_checkpoint **out, size_t *n,
+                           fm_error *err);
+
+    int (*secret_put)(fm_store *s, fm_id company, const char *name, const unsigned char *blob,
+                      size_t len, fm_error *err);
+    int (*secret_get)(fm_store *s, fm_id company, const char *name, unsigned char **blob,
+                      size_t *len, fm_error *err);
+    int (*secret_list)(fm_store *s, fm_id company, char ***names, int64_t **updated_at,
+                       size_t *n, fm_error *err);
+    int (*secret_delete)(fm_store *s, fm_id company, const char *name, fm_error *err);
+} fm_store_ops;
+
+struct fm_store {
+    const fm_store_ops *ops;
+    char *path;
+};
+
+/* Opens (creating if needed) the database at `path` and brings its schema up
+ * to date. Only SQLite paths for now. */
+int fm_store_open(const char *path, fm_store **out, fm_error *err);
+/* NULL is a no-op. */
+void fm_store_close(fm_store *s);
+
+/* SQLite specifics, for tests and tools. */
+int fm_sqlite_open(const char *path, int max_version, fm_store **out, fm_error *err);
+int fm_sqlite_latest_version(void);
+
+/* Freeing what _list functions return. */
+void fm_company_list_free(fm_company *v, size_t n);
+void fm_member_list_free(fm_member *v, size_t n);
+void fm_agent_list_free(fm_agent *v, size_t n);
+void fm_goal_list_free(fm_goal *v, size_t n);
+void fm_task_list_free(fm_task *v, size_t n);
+void fm_message_list_free(fm_message *v, size_t n);
+void fm_strv_free(char **v, size_t n);
+
+#endif

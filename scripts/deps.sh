@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages firma needs to build and test, skipping those
+# already installed. Called by `make run` and `make test`; safe to run again.
+# Usage: scripts/deps.sh [build|test]
+set -euo pipefail
+
+build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev)
+test_pkgs=(libcmocka-dev sqlite3)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+    want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then
+        sudo=(sudo)
+    else
+        echo "deps: missing packages ${missing[*]}; install them as root (apt-get install ...)" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,34 @@
+/* Freeing what the store's _list functions return. */
+#include "firma/store.h"
+
+#include <stdlib.h>
+
+#define LIST_FREE(fn, type, release)                                            \
+    void fn(type *v, size_t n)                                                  \
+    {                                                                           \
+        for (size_t i = 0; v && i < n; i++)                                     \
+            release(&v[i]);                                                     \
+        free(v);                                                                \
+    }
+
+LIST_FREE(fm_company_list_free, fm_company, fm_company_release)
+LIST_FREE(fm_member_list_free, fm_member, fm_member_release)
+LIST_FREE(fm_agent_list_free, fm_agent, fm_agent_release)
+LIST_FREE(fm_goal_list_free, fm_goal, fm_goal_release)
+LIST_FREE(fm_task_list_free, fm_task, fm_task_release)
+LIST_FREE(fm_message_list_free, fm_message, fm_message_release)
+
+void fm_message_release(fm_message *m)
+{
+    if (!m)
+        return;
+    free(m->sender);
+    free(m->body);
+}
+
+void fm_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}

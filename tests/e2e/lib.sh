@@ -1,0 +1,43 @@
+# Helpers for end-to-end tests: each check prints one TAP line.
+# Source it; it makes a temp dir $T (removed at exit) and cds there.
+# $FIRMA is the binary under test, $FIRMA_SRC the source tree.
+set -u
+: "${FIRMA:?set FIRMA to the firma binary}"
+: "${FIRMA_SRC:?set FIRMA_SRC to the source tree}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+export FIRMA_KEY_FILE=$T/master.key
+n=0
+nfail=0
+OUT=
+RC=0
+
+# run ARGS...: runs firma with ARGS, keeping stdout+stderr in $OUT and the status in $RC.
+run() {
+    OUT=$("$FIRMA" "$@" 2>&1)
+    RC=$?
+}
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)); nfail=$((nfail + 1))
+    echo "not ok $n - $1"
+    printf '#   %s\n' "${2:-}" | head -40
+}
+# expect_rc CODE DESC: the last run exited with CODE.
+expect_rc() {
+    if [ "$RC" -eq "$1" ]; then ok "$2"; else not_ok "$2" "exit $RC, wanted $1; output: $OUT"; fi
+}
+# expect_out TEXT DESC: the last run's output contains TEXT (fixed string).
+expect_out() {
+    if grep -qF -- "$1" <<<"$OUT"; then ok "$2"; else not_ok "$2" "no '$1' in: $OUT"; fi
+}
+expect_no_out() {
+    if grep -qF -- "$1" <<<"$OUT"; then not_ok "$2" "unexpected '$1' in: $OUT"; else ok "$2"; fi
+}
+# check DESC CMD...: passes when CMD succeeds.
+check() {
+    local d=$1; shift
+    if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d" "command failed: $*"; fi
+}
+finish() { exit $((nfail > 0)); }
