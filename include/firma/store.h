@@ -172,6 +172,10 @@ void fm_store_close(fm_store *s);
 int fm_sqlite_open(const char *path, int max_version, fm_store **out, fm_error *err);
 int fm_sqlite_latest_version(void);
 
+/* Ends a transaction begun with ops->begin: commits when `rc` is FM_OK, rolls
+ * back otherwise (including when the commit fails). Returns the final status. */
+int fm_store_end(fm_store *s, int rc, fm_error *err);
+
 /* Freeing what _list functions return. */
 void fm_company_list_free(fm_company *v, size_t n);
 void fm_member_list_free(fm_member *v, size_t n);

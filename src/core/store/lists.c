@@ -1,4 +1,5 @@
-/* Freeing what the store's _list functions return. */
+/* Store helpers shared by every implementation: ending transactions and
+ * freeing what the _list functions return. */
 #include "firma/store.h"
 
 #include <stdlib.h>
@@ -31,4 +32,13 @@ void fm_strv_free(char **v, size_t n)
     for (size_t i = 0; v && i < n; i++)
         free(v[i]);
     free(v);
+}
+
+int fm_store_end(fm_store *s, int rc, fm_error *err)
+{
+    if (rc == FM_OK)
+        rc = s->ops->commit(s, err);
+    if (rc != FM_OK)
+        s->ops->rollback(s);
+    return rc;
 }

@@ -1,0 +1,65 @@
+/*
+ * Governance: the keys, the audit chain's verification and signed
+ * checkpoints, and secrets encrypted at rest.
+ *
+ * One 32-byte master key per installation comes from FIRMA_MASTER_KEY (64 hex
+ * digits) or from a key file (FIRMA_KEY_FILE, else "<database>.key"), created
+ * with mode 0600 on first use. Sub-keys are derived from it with
+ * crypto_kdf: one for sealing secrets, one Ed25519 seed for checkpoints. The
+ * database never holds the key, so a copy of the database alone reveals no
+ * secret and cannot forge a checkpoint.
+ */
+#ifndef FIRMA_GOVERNANCE_H
+#define FIRMA_GOVERNANCE_H
+
+#include "firma/audit.h"
+#include "firma/store.h"
+
+typedef struct fm_keys {
+    unsigned char seal[32];      /* AEAD key for secrets */
+    unsigned char sign_pk[32];   /* Ed25519 checkpoint key */
+    unsigned char sign_sk[64];
+    char source[512];            /* "FIRMA_MASTER_KEY" or the key file's path */
+} fm_keys;
+
+/* Loads the master key. `key_file` may be NULL (then FIRMA_KEY_FILE, then
+ * "<db_path>.key"). With `create`, a missing key file is made (0600). A key
+ * file readable by group or others is refused. */
+int fm_keys_load(const char *key_file, const char *db_path, bool create, fm_keys *out,
+                 fm_error *err);
+/* Wipes the key material. */
+void fm_keys_release(fm_keys *k);
+
+/* ---- secrets --------------------------------------------------------------
+ * Names: [A-Z_][A-Z0-9_]{0,63}. Values: up to 64 KiB, never printed or logged.
+ * Each value is sealed with XChaCha20-Poly1305, bound to its company and name
+ * (moving a sealed value to another name or company makes it unreadable). */
+bool fm_secret_name_ok(const char *name);
+int fm_secret_set(fm_store *s, const fm_keys *k, fm_id company, const char *actor,
+                  const char *name, const unsigned char *value, size_t len, fm_error *err);
+/* The caller frees *value with fm_secret_wipe. */
+int fm_secret_get(fm_store *s, const fm_keys *k, fm_id company, const char *name,
+                  unsigned char **value, size_t *len, fm_error *err);
+void fm_secret_wipe(unsigned char *value, size_t len);
+int fm_secret_rm(fm_store *s, fm_id company, const char *actor, const char *name, fm_error *err);
+
+/* ---- audit verification and checkpoints ------------------------------------
+ * A checkpoint signs (company, seq, ts, hash of event seq). It is stored in the
+ * database and, as the newest one per company, in a witness file kept beside
+ * the key ("<key file>.head" style path chosen by the caller), so deleting the
+ * tail of the chain together with its checkpoint rows is still detected. */
+int fm_checkpoint_make(fm_store *s, const fm_keys *k, fm_id company, const char *witness_path,
+                       fm_error *err);
+/* Checks `company`'s chain from its first event. `k` may be NULL (then
+ * signatures are not checked, and the report says so). `witness_path` may be
+ * NULL or missing. Returns FM_OK, FM_ETAMPER (with the report saying the first
+ * broken event), or a store error. */
+int fm_audit_verify(fm_store *s, const fm_keys *k, fm_id company, const char *witness_path,
+                    fm_audit_report *report, fm_error *err);
+
+/* ---- budgets ---------------------------------------------------------------- */
+/* The start (microseconds, UTC) of the budget period containing `now`:
+ * midnight for day, Monday midnight for week, the 1st for month, 0 for total. */
+int64_t fm_period_start(fm_period p, int64_t now_us);
+
+#endif
