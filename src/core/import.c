@@ -176,13 +176,19 @@ static void export_agents(fm_company_spec *out, fm_agent *v, size_t n, const fm_
                           size_t nm)
 {
     out->agents = fm_xcalloc(n ? n : 1, sizeof *out->agents);
+    /* Name every manager before moving any agent out of `v`. */
     for (size_t i = 0; i < n; i++) {
-        if (v[i].status == FM_AGENT_FIRED)
-            continue;
-        fm_agent_spec *as = &out->agents[out->n_agents++];
         const char *mgr = v[i].manager_agent ? handle_of_agent(v, n, v[i].manager_agent)
                                              : handle_of_member(m, nm, v[i].manager_member);
-        as->manager_handle = fm_xstrdup(mgr ? mgr : "");
+        out->agents[i].manager_handle = fm_xstrdup(mgr ? mgr : "");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].status == FM_AGENT_FIRED) {
+            free(out->agents[i].manager_handle);
+            continue;
+        }
+        fm_agent_spec *as = &out->agents[out->n_agents++];
+        as->manager_handle = out->agents[i].manager_handle;
         as->agent = v[i];
         memset(&v[i], 0, sizeof v[i]); /* moved into the spec */
         as->agent.id = as->agent.company_id = as->agent.manager_agent = 0;
@@ -224,13 +230,14 @@ int fm_company_export(fm_store *s, fm_id company, fm_company_spec *out, fm_error
         rc = s->ops->goal_list(s, company, &goals, &ng, err);
     if (rc == FM_OK) {
         out->company.id = out->company.created_at = 0;
-        for (size_t i = 0; i < out->n_members; i++)
-            out->members[i].id = out->members[i].company_id = out->members[i].created_at = 0;
         out->goals = fm_xcalloc(ng ? ng : 1, sizeof *out->goals);
         for (size_t i = 0; i < ng; i++)
             if (!goals[i].parent_id)
                 export_goal(out, goals, ng, i, -1, agents, na);
         export_agents(out, agents, na, out->members, out->n_members);
+        /* Ids were needed to name managers; a spec carries none. */
+        for (size_t i = 0; i < out->n_members; i++)
+            out->members[i].id = out->members[i].company_id = out->members[i].created_at = 0;
     }
     fm_agent_list_free(agents, na);
     fm_goal_list_free(goals, ng);

@@ -1,0 +1,321 @@
+/* core/ops: the org chart's rules, the task status machine, fire/pause, import/export. */
+#include "helpers.h"
+
+static fm_agent get(tdb *t, const char *h)
+{
+    fm_agent a;
+    assert_int_equal(t->s->ops->agent_find(t->s, t->company, h, &a, &t->err), FM_OK);
+    return a;
+}
+
+static void hire_builds_the_tree(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo, cto;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    assert_int_equal(tdb_hire(t, "cto", "@ceo", &cto), FM_OK);
+    fm_agent a = get(t, "cto");
+    assert_int_equal(a.manager_agent, ceo);
+    assert_int_equal(a.manager_member, 0);
+    fm_agent_release(&a);
+    a = get(t, "ceo");
+    assert_int_equal(a.manager_member, 1);
+    fm_agent_release(&a);
+    tdb_free(t);
+}
+
+static void org_rules_refuse_bad_managers(void **state)
+{
+    tdb *t = tdb_new(true);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "cto", "ceo", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "dev", "cto", NULL), FM_OK);
+    /* Unknown manager. */
+    assert_int_equal(tdb_hire(t, "x", "ceo2", NULL), FM_EORG);
+    assert_string_equal(t->err.msg, "manager 'ceo2' is neither an agent nor a member of this company");
+    /* No manager: a second root. */
+    fm_agent a;
+    memset(&a, 0, sizeof a);
+    a.company_id = t->company;
+    a.handle = fm_xstrdup("root2");
+    a.title = fm_xstrdup("Rogue");
+    assert_int_equal(fm_agent_hire(t->s, "test", &a, NULL, &t->err), FM_EORG);
+    assert_non_null(strstr(t->err.msg, "single root"));
+    fm_agent_release(&a);
+    /* A cycle: ceo under dev, who is under cto, who is under ceo. */
+    a = get(t, "ceo");
+    assert_int_equal(fm_agent_update(t->s, "test", &a, "dev", &t->err), FM_EORG);
+    assert_string_equal(t->err.msg, "reporting cycle: ceo -> dev -> cto -> ceo");
+    /* Self-management is a cycle too. */
+    assert_int_equal(fm_agent_update(t->s, "test", &a, "ceo", &t->err), FM_EORG);
+    assert_non_null(strstr(t->err.msg, "reporting cycle: ceo -> ceo"));
+    fm_agent_release(&a);
+    /* A handle taken by a member. */
+    assert_int_equal(tdb_hire(t, "ana", "ceo", NULL), FM_EEXIST);
+    assert_non_null(strstr(t->err.msg, "taken by member ana"));
+    tdb_free(t);
+}
+
+static void manager_in_another_company_is_refused(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    fm_company other;
+    fm_company_init(&other);
+    other.name = fm_xstrdup("other");
+    assert_int_equal(t->s->ops->company_insert(t->s, &other, &t->err), FM_OK);
+    fm_member m;
+    memset(&m, 0, sizeof m);
+    m.company_id = other.id;
+    m.handle = fm_xstrdup("olga");
+    m.role = FM_ROLE_OWNER;
+    assert_int_equal(fm_member_add(t->s, "test", &m, &t->err), FM_OK);
+    /* Handles cannot reach across companies, so ask with ids, as an API would. */
+    assert_int_equal(fm_org_check_manager(t->s, other.id, 0, "spy", ceo, 0, &t->err), FM_EORG);
+    assert_string_equal(t->err.msg, "manager 'ceo' is an agent of another company");
+    assert_int_equal(fm_org_check_manager(t->s, t->company, 0, "spy", 0, m.id, &t->err), FM_EORG);
+    assert_string_equal(t->err.msg, "manager 'olga' is a member of another company");
+    assert_int_equal(fm_org_check_manager(t->s, t->company, 0, "spy", ceo, m.id, &t->err), FM_EORG);
+    fm_member_release(&m);
+    fm_company_release(&other);
+    tdb_free(t);
+}
+
+static void a_company_has_one_owner(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_member m;
+    memset(&m, 0, sizeof m);
+    m.company_id = t->company;
+    m.handle = fm_xstrdup("bob");
+    m.role = FM_ROLE_OWNER;
+    assert_int_equal(fm_member_add(t->s, "test", &m, &t->err), FM_EORG);
+    assert_non_null(strstr(t->err.msg, "already has an owner"));
+    m.role = FM_ROLE_ADMIN;
+    assert_int_equal(fm_member_add(t->s, "test", &m, &t->err), FM_OK);
+    fm_member_release(&m);
+    assert_int_equal(fm_member_rm(t->s, "test", t->company, "ana", &t->err), FM_EORG);
+    assert_int_equal(tdb_hire(t, "ceo", "bob", NULL), FM_OK);
+    assert_int_equal(fm_member_rm(t->s, "test", t->company, "bob", &t->err), FM_EORG);
+    assert_non_null(strstr(t->err.msg, "agents still report to 'bob'"));
+    tdb_free(t);
+}
+
+static fm_id add_task(tdb *t, fm_id assignee)
+{
+    fm_task task;
+    memset(&task, 0, sizeof task);
+    task.company_id = t->company;
+    task.title = fm_xstrdup("Write the launch post");
+    task.assignee = assignee;
+    task.priority = 1;
+    assert_int_equal(fm_task_add(t->s, "test", &task, &t->err), FM_OK);
+    assert_int_equal(task.status, FM_TASK_TODO);
+    fm_id id = task.id;
+    fm_task_release(&task);
+    return id;
+}
+
+/* Every (from, to) pair: legal ones move, the rest are refused and leave the
+ * task where it was. */
+static void status_machine_allows_only_legal_moves(void **state)
+{
+    static const char *legal[] = {"todo>doing", "todo>blocked", "todo>cancelled",
+                                  "doing>todo", "doing>blocked", "doing>review", "doing>done",
+                                  "doing>cancelled", "blocked>todo", "blocked>doing",
+                                  "blocked>cancelled", "review>doing", "review>done",
+                                  "review>cancelled", "cancelled>todo"};
+    tdb *t = tdb_new(true);
+    /* Paths from todo to reach each starting status. */
+    static const int path[FM_TASK_STATUS_N][3] = {
+        [FM_TASK_TODO] = {-1}, [FM_TASK_DOING] = {FM_TASK_DOING, -1},
+        [FM_TASK_BLOCKED] = {FM_TASK_BLOCKED, -1},
+        [FM_TASK_REVIEW] = {FM_TASK_DOING, FM_TASK_REVIEW, -1},
+        [FM_TASK_DONE] = {FM_TASK_DOING, FM_TASK_DONE, -1},
+        [FM_TASK_CANCELLED] = {FM_TASK_CANCELLED, -1}};
+    size_t n_legal = 0;
+    for (int from = 0; from < FM_TASK_STATUS_N; from++) {
+        for (int to = 0; to < FM_TASK_STATUS_N; to++) {
+            fm_id id = add_task(t, 0);
+            for (int k = 0; path[from][k] >= 0 && k < 3; k++)
+                assert_int_equal(fm_task_move(t->s, "test", t->company, id, path[from][k], NULL,
+                                              &t->err), FM_OK);
+            char pair[32];
+            snprintf(pair, sizeof pair, "%s>%s", fm_task_status_name(from),
+                     fm_task_status_name(to));
+            bool want = false;
+            for (size_t i = 0; i < sizeof legal / sizeof legal[0]; i++)
+                want = want || strcmp(legal[i], pair) == 0;
+            n_legal += want;
+            int rc = fm_task_move(t->s, "test", t->company, id, to, NULL, &t->err);
+            assert_int_equal(rc, want ? FM_OK : FM_ETRANSITION);
+            fm_task got;
+            assert_int_equal(t->s->ops->task_get(t->s, id, &got, &t->err), FM_OK);
+            assert_int_equal(got.status, want ? to : from);
+            fm_task_release(&got);
+        }
+    }
+    assert_int_equal(n_legal, sizeof legal / sizeof legal[0]);
+    tdb_free(t);
+}
+
+static void illegal_move_says_what_is_legal(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id id = add_task(t, 0);
+    assert_int_equal(fm_task_move(t->s, "test", t->company, id, FM_TASK_DONE, NULL, &t->err),
+                     FM_ETRANSITION);
+    char want[160];
+    snprintf(want, sizeof want, "task %lld cannot move from todo to done (from todo it can go to: "
+                                "doing, blocked, cancelled)", (long long)id);
+    assert_string_equal(t->err.msg, want);
+    tdb_free(t);
+}
+
+static void tasks_stay_inside_their_company(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    fm_id id = add_task(t, ceo);
+    assert_int_equal(fm_task_move(t->s, "test", t->company + 1, id, FM_TASK_DOING, NULL, &t->err),
+                     FM_ENOTFOUND);
+    assert_int_equal(fm_task_assign(t->s, "test", t->company, id, 999, &t->err), FM_ENOTFOUND);
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "ceo", &t->err), FM_OK);
+    assert_int_equal(fm_task_assign(t->s, "test", t->company, id, ceo, &t->err), FM_EINVAL);
+    assert_non_null(strstr(t->err.msg, "has been fired"));
+    tdb_free(t);
+}
+
+static void firing_moves_reports_up(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    assert_int_equal(tdb_hire(t, "cto", "ceo", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "dev1", "cto", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "dev2", "cto", NULL), FM_OK);
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "cto", &t->err), FM_OK);
+    fm_agent a = get(t, "dev2");
+    assert_int_equal(a.manager_agent, ceo);
+    fm_agent_release(&a);
+    a = get(t, "cto");
+    assert_int_equal(a.status, FM_AGENT_FIRED);
+    fm_agent_release(&a);
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "cto", &t->err), FM_EINVAL);
+    /* The CEO now reports to ana; firing it moves dev1 under ana. */
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "ceo", &t->err), FM_OK);
+    a = get(t, "dev1");
+    assert_int_equal(a.manager_agent, 0);
+    assert_int_equal(a.manager_member, 1);
+    fm_agent_release(&a);
+    tdb_free(t);
+}
+
+static void pause_team_reaches_the_whole_subtree(void **state)
+{
+    tdb *t = tdb_new(true);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "cto", "ceo", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "dev", "cto", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "intern", "dev", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "cmo", "ceo", NULL), FM_OK);
+    size_t n;
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, "cto", true, FM_AGENT_PAUSED,
+                                         &n, &t->err), FM_OK);
+    assert_int_equal(n, 3);
+    const char *paused[] = {"cto", "dev", "intern"}, *active[] = {"ceo", "cmo"};
+    for (int i = 0; i < 3; i++) {
+        fm_agent a = get(t, paused[i]);
+        assert_int_equal(a.status, FM_AGENT_PAUSED);
+        fm_agent_release(&a);
+    }
+    for (int i = 0; i < 2; i++) {
+        fm_agent a = get(t, active[i]);
+        assert_int_equal(a.status, FM_AGENT_ACTIVE);
+        fm_agent_release(&a);
+    }
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, NULL, false, FM_AGENT_ACTIVE,
+                                         &n, &t->err), FM_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, NULL, false, FM_AGENT_PAUSED,
+                                         &n, &t->err), FM_OK);
+    assert_int_equal(n, 5);
+    tdb_free(t);
+}
+
+static void every_change_is_audited_with_its_actor(void **state)
+{
+    tdb *t = tdb_new(true);
+    int64_t before, after;
+    unsigned char h[FM_HASH_BYTES];
+    t->s->ops->audit_head(t->s, t->company, &before, h, &t->err);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    fm_id id = add_task(t, 0);
+    assert_int_equal(fm_task_move(t->s, "member:ana", t->company, id, FM_TASK_DOING, "x",
+                                  &t->err), FM_OK);
+    t->s->ops->audit_head(t->s, t->company, &after, h, &t->err);
+    assert_int_equal(after, before + 3);
+    tdb_free(t);
+}
+
+static void export_then_import_gives_the_same_company(void **state)
+{
+    tdb *t = tdb_new(true);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "cto", "ceo", NULL), FM_OK);
+    assert_int_equal(tdb_hire(t, "gone", "ceo", NULL), FM_OK);
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "gone", &t->err), FM_OK);
+    fm_goal g;
+    memset(&g, 0, sizeof g);
+    g.company_id = t->company;
+    g.title = fm_xstrdup("Grow");
+    assert_int_equal(fm_goal_add(t->s, "test", &g, &t->err), FM_OK);
+    fm_goal sub = {.company_id = t->company, .parent_id = g.id, .title = fm_xstrdup("Sub")};
+    assert_int_equal(fm_goal_add(t->s, "test", &sub, &t->err), FM_OK);
+    fm_company_spec spec, again;
+    assert_int_equal(fm_company_export(t->s, t->company, &spec, &t->err), FM_OK);
+    assert_int_equal(spec.n_agents, 2); /* the fired agent is left out */
+    assert_string_equal(spec.agents[0].agent.handle, "ceo");
+    assert_string_equal(spec.agents[0].manager_handle, "ana");
+    assert_string_equal(spec.agents[1].manager_handle, "ceo");
+    assert_int_equal(spec.n_goals, 2);
+    assert_int_equal(spec.goals[1].parent, 0);
+    fm_id copy;
+    assert_int_equal(fm_company_import(t->s, "test", &spec, "acme2", &copy, &t->err), FM_OK);
+    assert_int_equal(fm_company_export(t->s, copy, &again, &t->err), FM_OK);
+    assert_string_equal(again.company.name, "acme2");
+    assert_int_equal(again.n_agents, spec.n_agents);
+    for (size_t i = 0; i < spec.n_agents; i++) {
+        assert_string_equal(again.agents[i].agent.handle, spec.agents[i].agent.handle);
+        assert_string_equal(again.agents[i].manager_handle, spec.agents[i].manager_handle);
+        assert_int_equal(again.agents[i].agent.budget.usd_micro,
+                         spec.agents[i].agent.budget.usd_micro);
+    }
+    assert_int_equal(again.n_goals, 2);
+    assert_int_equal(fm_company_import(t->s, "test", &spec, NULL, &copy, &t->err), FM_EEXIST);
+    fm_spec_release(&spec);
+    fm_spec_release(&again);
+    fm_goal_release(&g);
+    fm_goal_release(&sub);
+    tdb_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hire_builds_the_tree),
+        cmocka_unit_test(org_rules_refuse_bad_managers),
+        cmocka_unit_test(manager_in_another_company_is_refused),
+        cmocka_unit_test(a_company_has_one_owner),
+        cmocka_unit_test(status_machine_allows_only_legal_moves),
+        cmocka_unit_test(illegal_move_says_what_is_legal),
+        cmocka_unit_test(tasks_stay_inside_their_company),
+        cmocka_unit_test(firing_moves_reports_up),
+        cmocka_unit_test(pause_team_reaches_the_whole_subtree),
+        cmocka_unit_test(every_change_is_audited_with_its_actor),
+        cmocka_unit_test(export_then_import_gives_the_same_company),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,286 @@
+/* core/store: the SQLite store's rows, constraints, leases and migrations. */
+#include "helpers.h"
+
+static void companies_are_unique_and_found(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_company c;
+    assert_int_equal(t->s->ops->company_find(t->s, "acme", &c, &t->err), FM_OK);
+    assert_int_equal(c.id, t->company);
+    assert_int_equal(c.budget.usd_micro, 100 * 1000000);
+    assert_int_equal(c.policies.max_autonomy, 2);
+    assert_int_equal(c.policies.tainted, FM_CEIL_ASK);
+    fm_company_release(&c);
+    fm_company dup;
+    fm_company_init(&dup);
+    dup.name = fm_xstrdup("acme");
+    assert_int_equal(t->s->ops->company_insert(t->s, &dup, &t->err), FM_EEXIST);
+    assert_non_null(strstr(t->err.msg, "already exists"));
+    fm_company_release(&dup);
+    assert_int_equal(t->s->ops->company_find(t->s, "nope", &c, &t->err), FM_ENOTFOUND);
+    tdb_free(t);
+}
+
+static void agents_round_trip_every_field(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_agent a;
+    memset(&a, 0, sizeof a);
+    a.company_id = t->company;
+    a.handle = fm_xstrdup("cto");
+    a.title = fm_xstrdup("Chief Technology Officer");
+    a.manager_member = 1;
+    a.kind = FM_AGENT_PROCESS;
+    a.command = fm_xstrdup("./worker --fast");
+    a.autonomy = 2;
+    a.budget = (fm_budget){.usd_micro = 5500000, .tokens = 12345, .period = FM_PERIOD_WEEK};
+    a.schedule.heartbeat_s = 3600;
+    a.schedule.cron = fm_xstrdup("0 9 * * 1-5");
+    a.instructions = fm_xstrdup("Be careful.\nShip.\n");
+    a.n_grants = 1;
+    a.grants = fm_xcalloc(1, sizeof *a.grants);
+    a.grants[0].tool = fm_xstrdup("exec");
+    a.grants[0].ceiling = FM_CEIL_ASK;
+    a.grants[0].n_on = 2;
+    a.grants[0].on = fm_xcalloc(2, sizeof(char *));
+    a.grants[0].on[0] = fm_xstrdup("git *");
+    a.grants[0].on[1] = fm_xstrdup("make \"test\"");
+    assert_int_equal(t->s->ops->agent_insert(t->s, &a, &t->err), FM_OK);
+    fm_agent b;
+    assert_int_equal(t->s->ops->agent_find(t->s, t->company, "cto", &b, &t->err), FM_OK);
+    assert_int_equal(b.id, a.id);
+    assert_string_equal(b.title, a.title);
+    assert_int_equal(b.kind, FM_AGENT_PROCESS);
+    assert_string_equal(b.command, "./worker --fast");
+    assert_int_equal(b.autonomy, 2);
+    assert_int_equal(b.budget.usd_micro, 5500000);
+    assert_int_equal(b.budget.tokens, 12345);
+    assert_int_equal(b.budget.period, FM_PERIOD_WEEK);
+    assert_int_equal(b.schedule.heartbeat_s, 3600);
+    assert_string_equal(b.schedule.cron, "0 9 * * 1-5");
+    assert_string_equal(b.instructions, "Be careful.\nShip.\n");
+    assert_int_equal(b.n_grants, 1);
+    assert_string_equal(b.grants[0].tool, "exec");
+    assert_int_equal(b.grants[0].ceiling, FM_CEIL_ASK);
+    assert_int_equal(b.grants[0].n_on, 2);
+    assert_string_equal(b.grants[0].on[1], "make \"test\"");
+    assert_int_equal(b.manager_member, 1);
+    assert_int_equal(b.status, FM_AGENT_ACTIVE);
+    fm_agent_release(&b);
+    assert_int_equal(t->s->ops->agent_insert(t->s, &a, &t->err), FM_EEXIST);
+    fm_agent_release(&a);
+    tdb_free(t);
+}
+
+static void member_identities_are_kept_in_order_and_unique(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_member m;
+    memset(&m, 0, sizeof m);
+    m.company_id = t->company;
+    m.handle = fm_xstrdup("bob");
+    m.role = FM_ROLE_OPERATOR;
+    m.n_identities = 2;
+    m.identities = fm_xcalloc(2, sizeof *m.identities);
+    m.identities[0] = (fm_identity){fm_xstrdup("telegram"), fm_xstrdup("42")};
+    m.identities[1] = (fm_identity){fm_xstrdup("email"), fm_xstrdup("bob@example.com")};
+    assert_int_equal(t->s->ops->member_insert(t->s, &m, &t->err), FM_OK);
+    fm_member got;
+    assert_int_equal(t->s->ops->member_find(t->s, t->company, "bob", &got, &t->err), FM_OK);
+    assert_int_equal(got.n_identities, 2);
+    assert_string_equal(got.identities[0].channel, "telegram");
+    assert_string_equal(got.identities[1].ident, "bob@example.com");
+    assert_int_equal(got.role, FM_ROLE_OPERATOR);
+    fm_member_release(&got);
+    /* The same Telegram id cannot belong to two members of one company. */
+    free(m.handle);
+    m.handle = fm_xstrdup("carol");
+    m.id = 0;
+    assert_int_equal(t->s->ops->member_insert(t->s, &m, &t->err), FM_EEXIST);
+    assert_non_null(strstr(t->err.msg, "telegram id '42'"));
+    fm_member_release(&m);
+    tdb_free(t);
+}
+
+static void task_checkout_lease_is_exclusive(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_task task;
+    memset(&task, 0, sizeof task);
+    task.company_id = t->company;
+    task.title = fm_xstrdup("Do it");
+    assert_int_equal(t->s->ops->task_insert(t->s, &task, &t->err), FM_OK);
+    int64_t now = 1000000;
+    assert_int_equal(t->s->ops->task_checkout(t->s, task.id, 7, now, now + 500, &t->err), FM_OK);
+    /* Another run is refused while the lease holds... */
+    assert_int_equal(t->s->ops->task_checkout(t->s, task.id, 8, now + 10, now + 900, &t->err),
+                     FM_ECONFLICT);
+    assert_non_null(strstr(t->err.msg, "checked out by run 7"));
+    /* ...the holder may renew... */
+    assert_int_equal(t->s->ops->task_checkout(t->s, task.id, 7, now + 10, now + 600, &t->err),
+                     FM_OK);
+    /* ...and once the lease has expired another run may take it. */
+    assert_int_equal(t->s->ops->task_checkout(t->s, task.id, 8, now + 601, now + 900, &t->err),
+                     FM_OK);
+    assert_int_equal(t->s->ops->task_release(t->s, task.id, 7, &t->err), FM_ECONFLICT);
+    assert_int_equal(t->s->ops->task_release(t->s, task.id, 8, &t->err), FM_OK);
+    fm_task got;
+    assert_int_equal(t->s->ops->task_get(t->s, task.id, &got, &t->err), FM_OK);
+    assert_int_equal(got.checkout_run, 0);
+    fm_task_release(&got);
+    fm_task_release(&task);
+    tdb_free(t);
+}
+
+static void task_list_filters(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id cto;
+    assert_int_equal(tdb_hire(t, "cto", "ana", &cto), FM_OK);
+    for (int i = 0; i < 6; i++) {
+        fm_task task;
+        memset(&task, 0, sizeof task);
+        task.company_id = t->company;
+        task.title = fm_xasprintf("task %d", i);
+        task.assignee = i % 2 ? cto : 0;
+        task.status = i < 4 ? FM_TASK_TODO : FM_TASK_DOING;
+        assert_int_equal(t->s->ops->task_insert(t->s, &task, &t->err), FM_OK);
+        fm_task_release(&task);
+    }
+    fm_task *v;
+    size_t n;
+    fm_task_filter f = {.company_id = t->company, .status = -1};
+    assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 6);
+    fm_task_list_free(v, n);
+    f.status = FM_TASK_DOING;
+    assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    fm_task_list_free(v, n);
+    f.status = -1;
+    f.assignee = cto;
+    f.limit = 2;
+    assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[1].title, "task 3");
+    fm_task_list_free(v, n);
+    tdb_free(t);
+}
+
+static void ledger_sums_per_agent_and_total(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_ledger_entry e = {.company_id = t->company, .agent_id = 5, .kind = "charge",
+                         .usd_micro = 1500, .tokens_in = 100, .tokens_out = 20,
+                         .created_at = 2000};
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    e.usd_micro = 500;
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    e.agent_id = 6;
+    e.created_at = 10; /* before the period: not counted */
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    fm_spend *v;
+    size_t n;
+    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 1000, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].agent_id, 5);
+    assert_int_equal(v[0].usd_micro, 2000);
+    assert_int_equal(v[0].tokens, 240);
+    assert_int_equal(v[1].agent_id, -1);
+    assert_int_equal(v[1].usd_micro, 2000);
+    free(v);
+    tdb_free(t);
+}
+
+static void old_database_is_upgraded_in_place(void **state)
+{
+    char dir[] = "/tmp/firma-unit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/old.db", dir);
+    fm_error err;
+    fm_store *s;
+    /* A database as the first schema version left it, with a company in it. */
+    assert_int_equal(fm_sqlite_open(path, 1, &s, &err), FM_OK);
+    int v = 0;
+    s->ops->schema_version(s, &v);
+    assert_int_equal(v, 1);
+    fm_company c;
+    fm_company_init(&c);
+    c.name = fm_xstrdup("oldco");
+    assert_int_equal(s->ops->company_insert(s, &c, &err), FM_OK);
+    fm_company_release(&c);
+    /* The ledger arrived in version 2. */
+    fm_ledger_entry e = {.company_id = 1, .kind = "charge", .usd_micro = 1};
+    assert_int_not_equal(s->ops->ledger_insert(s, &e, &err), FM_OK);
+    fm_store_close(s);
+
+    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    s->ops->schema_version(s, &v);
+    assert_int_equal(v, fm_sqlite_latest_version());
+    assert_int_equal(s->ops->company_find(s, "oldco", &c, &err), FM_OK);
+    fm_company_release(&c);
+    assert_int_equal(s->ops->ledger_insert(s, &e, &err), FM_OK);
+    fm_store_close(s);
+    tdb_rmdir(dir);
+}
+
+static void newer_database_is_refused(void **state)
+{
+    tdb *t = tdb_new(false);
+    fm_store_close(t->s);
+    t->s = NULL;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", fm_sqlite_latest_version() + 1);
+    tdb_sql(t, sql);
+    fm_store *s = NULL;
+    assert_int_equal(fm_store_open(t->path, &s, &t->err), FM_ESCHEMA);
+    assert_non_null(strstr(t->err.msg, "newer than this firma"));
+    assert_null(s);
+    tdb_rmdir(t->dir);
+    free(t);
+}
+
+static void unopenable_path_says_where(void **state)
+{
+    fm_store *s = NULL;
+    fm_error err;
+    fm_error_clear(&err);
+    assert_int_equal(fm_store_open("/nonexistent-dir/x/firma.db", &s, &err), FM_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x/firma.db"));
+    assert_int_equal(fm_store_open("postgres://db/firma", &s, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "PostgreSQL"));
+}
+
+static void a_failed_transaction_leaves_nothing(void **state)
+{
+    tdb *t = tdb_new(true);
+    int64_t seq0, seq1;
+    unsigned char h[FM_HASH_BYTES];
+    t->s->ops->audit_head(t->s, t->company, &seq0, h, &t->err);
+    /* Hiring under an unknown manager fails after the handle checks passed. */
+    assert_int_equal(tdb_hire(t, "ghost", "nobody", NULL), FM_EORG);
+    fm_agent a;
+    assert_int_equal(t->s->ops->agent_find(t->s, t->company, "ghost", &a, &t->err),
+                     FM_ENOTFOUND);
+    t->s->ops->audit_head(t->s, t->company, &seq1, h, &t->err);
+    assert_int_equal(seq1, seq0);
+    tdb_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(companies_are_unique_and_found),
+        cmocka_unit_test(agents_round_trip_every_field),
+        cmocka_unit_test(member_identities_are_kept_in_order_and_unique),
+        cmocka_unit_test(task_checkout_lease_is_exclusive),
+        cmocka_unit_test(task_list_filters),
+        cmocka_unit_test(ledger_sums_per_agent_and_total),
+        cmocka_unit_test(old_database_is_upgraded_in_place),
+        cmocka_unit_test(newer_database_is_refused),
+        cmocka_unit_test(unopenable_path_says_where),
+        cmocka_unit_test(a_failed_transaction_leaves_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
