@@ -45,9 +45,11 @@ int fm_secret_rm(fm_store *s, fm_id company, const char *actor, const char *name
 
 /* ---- audit verification and checkpoints ------------------------------------
  * A checkpoint signs (company, seq, ts, hash of event seq). It is stored in the
- * database and, as the newest one per company, in a witness file kept beside
- * the key ("<key file>.head" style path chosen by the caller), so deleting the
- * tail of the chain together with its checkpoint rows is still detected. */
+ * database and, as the newest one per company, in a witness file outside it
+ * (the CLI uses "<database>.audit-head"), so deleting the tail of the chain
+ * together with its checkpoint rows is still detected. Keep a copy of the
+ * witness elsewhere (or let the runtime send it off-machine) to guard
+ * against someone who can rewrite both files. */
 int fm_checkpoint_make(fm_store *s, const fm_keys *k, fm_id company, const char *witness_path,
                        fm_error *err);
 /* Checks `company`'s chain from its first event. `k` may be NULL (then

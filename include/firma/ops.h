@@ -45,7 +45,8 @@ int fm_member_rm(fm_store *s, const char *actor, fm_id company, const char *hand
  * or member `manager`. Sets a->id and the manager ids. */
 int fm_agent_hire(fm_store *s, const char *actor, fm_agent *a, const char *manager,
                   fm_error *err);
-/* Fires an agent; its reports move to its manager (each move audited). */
+/* Fires an agent; its reports move to its manager and the goals it owned to
+ * its manager agent, if any (each move audited). */
 int fm_agent_fire(fm_store *s, const char *actor, fm_id company, const char *handle,
                   fm_error *err);
 /* Pauses or resumes one agent, or with `team` the agent and everyone under

@@ -179,10 +179,8 @@ int cli_company(fm_cli *c)
 
 char *cli_witness_path(const fm_cli *c)
 {
-    const char *kf = c->key_file ? c->key_file : getenv("FIRMA_KEY_FILE");
-    if (kf && *kf)
-        return fm_xasprintf("%s.head", kf);
-    return fm_xasprintf("%s.head", c->db_path);
+    /* One witness per database: a key file may serve several databases. */
+    return fm_xasprintf("%s.audit-head", c->db_path);
 }
 
 int cli_keys(fm_cli *c, bool create, fm_keys *k)

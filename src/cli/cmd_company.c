@@ -35,8 +35,11 @@ static int import_run(fm_cli *c, cli_args *a)
         return cli_usage_error("import", "say which folder: firma import DIR");
     fm_company_spec spec;
     int rc = fm_spec_read_dir(a->pos[0], &spec, &c->err);
-    if (rc != FM_OK)
-        return cli_fail(c, rc);
+    if (rc != FM_OK) {
+        /* Whatever is wrong in the files, org rules included, is bad input. */
+        cli_fail(c, rc);
+        return rc == FM_ENOTFOUND ? EXIT_NOTFOUND : rc == FM_EIO ? EXIT_FAIL : EXIT_INVALID;
+    }
     fm_id id = 0;
     rc = cli_open(c);
     if (rc == FM_OK)

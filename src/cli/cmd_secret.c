@@ -109,11 +109,12 @@ static int secret_run(fm_cli *c, cli_args *a)
 const cli_command cmd_secret = {
     .name = "secret",
     .summary = "store API keys and passwords, encrypted",
-    .usage = "usage: printf %s \"$VALUE\" | firma secret set NAME\n"
+    .usage = "usage: firma secret set NAME     (the value on standard input)\n"
              "       firma secret list\n"
              "       firma secret rm NAME\n\n"
              "Values are read from standard input, encrypted with the master key, and never\n"
-             "printed. Agents refer to them as {{secret:NAME}}. Names: A-Z, 0-9, _.\n",
+             "printed. Agents refer to them as {{secret:NAME}}. Names: A-Z, 0-9, _.\n"
+             "Example: printf %s \"$STRIPE_KEY\" | firma secret set STRIPE_KEY\n",
     .options = "",
     .run = secret_run,
     .needs_company = true,

@@ -29,8 +29,8 @@ static void usage(FILE *f)
                "  --db PATH       the database (default ./firma.db, or $FIRMA_DB)\n"
                "  --company NAME  which company, when the database holds several\n"
                "  --json          machine-readable output\n"
-               "  --as MEMBER     act as this member (recorded in the audit log);\n"
-               "                  default: cli:<your user name>\n"
+               "  --as WHO        act as this member, or as agent @HANDLE (recorded in\n"
+               "                  the audit log); default: cli:<your user name>\n"
                "  --key FILE      master key file (default $FIRMA_KEY_FILE or <db>.key)\n"
                "\nexit codes: 0 ok, 1 failure, 2 bad command line, 3 not found,\n"
                "  4 refused by a rule, 5 audit chain broken, 6 invalid input\n"
@@ -76,9 +76,23 @@ static void default_actor(fm_cli *c)
     c->actor = c->actor_buf;
 }
 
-/* With --as, the actor must be a member of the company. */
-static int member_actor(fm_cli *c, const char *handle)
+/* With --as, the actor must be a member of the company, or with "@handle"
+ * one of its agents (for scripts acting on an agent's behalf). */
+static int as_actor(fm_cli *c, const char *handle)
 {
+    if (handle[0] == '@') {
+        fm_agent a;
+        int rc = cli_agent(c, handle, &a);
+        if (rc != FM_OK)
+            return fm_error_set(&c->err, rc, "--as %s: no such agent in company '%s'", handle,
+                                c->company.name);
+        if (a.status == FM_AGENT_FIRED)
+            rc = fm_error_set(&c->err, FM_EPERM, "--as %s: that agent has been fired", handle);
+        snprintf(c->actor_buf, sizeof c->actor_buf, "agent:%s", a.handle);
+        fm_agent_release(&a);
+        c->actor = c->actor_buf;
+        return rc;
+    }
     fm_member m;
     int rc = c->store->ops->member_find(c->store, c->company.id, handle, &m, &c->err);
     if (rc != FM_OK)
@@ -106,7 +120,7 @@ static int run(fm_cli *c, const cli_command *cmd, int argc, char **argv, bool he
         if (frc == FM_OK)
             frc = cli_company(c);
         if (frc == FM_OK && as)
-            frc = member_actor(c, as);
+            frc = as_actor(c, as);
         if (frc != FM_OK)
             return cli_fail(c, frc);
     }

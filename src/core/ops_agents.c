@@ -214,6 +214,31 @@ static int move_reports(fm_store *s, const char *actor, const fm_agent *from, fm
     return rc;
 }
 
+/* Goals the fired agent owned pass to its manager agent, or stay unowned
+ * when a member managed it (members own the company, not single goals). */
+static int move_goals(fm_store *s, const char *actor, const fm_agent *from, fm_error *err)
+{
+    fm_goal *v;
+    size_t n;
+    int rc = s->ops->goal_list(s, from->company_id, &v, &n, err);
+    for (size_t i = 0; rc == FM_OK && i < n; i++) {
+        if (v[i].owner_agent != from->id)
+            continue;
+        v[i].owner_agent = from->manager_agent;
+        rc = s->ops->goal_update(s, &v[i], err);
+        if (rc == FM_OK) {
+            char *obj = fm_xasprintf("goal:%lld", (long long)v[i].id);
+            rc = fm__audit(s, from->company_id, actor, "goal.owner", obj,
+                           fm__details("{s:s, s:I, s:s}", "from", from->handle, "to",
+                                       (json_int_t)from->manager_agent, "why", "owner fired"),
+                           err);
+            free(obj);
+        }
+    }
+    fm_goal_list_free(v, n);
+    return rc;
+}
+
 int fm_agent_fire(fm_store *s, const char *actor, fm_id company, const char *handle,
                   fm_error *err)
 {
@@ -227,6 +252,8 @@ int fm_agent_fire(fm_store *s, const char *actor, fm_id company, const char *han
         rc = fm_error_set(err, FM_EINVAL, "agent '%s' has already been fired", handle);
     if (rc == FM_OK)
         rc = move_reports(s, actor, &a, err);
+    if (rc == FM_OK)
+        rc = move_goals(s, actor, &a, err);
     if (rc == FM_OK) {
         a.status = FM_AGENT_FIRED;
         a.updated_at = fm_now_us();
