@@ -64,11 +64,14 @@ int fm__yaml_fail(const fm__yaml *y, int line, fm_error *err, const char *fmt, .
 int fm__yaml_fields(const fm__yaml *y, struct fy_node *map, int line, const char *what,
                     const char *const *keys, struct fy_node **values, int *lines, fm_error *err);
 
+/* A plain empty, ~ or null scalar, or no node: "not given". */
+bool fm__yaml_absent(struct fy_node *n);
 /* Text scalars. A plain empty/~/null scalar means "not given": *out stays
  * NULL. Anything but a scalar is "'key' must be text, not a list". */
 int fm__yaml_text(const fm__yaml *y, struct fy_node *n, int line, const char *key, char **out,
                   fm_error *err);
-/* Like fm__yaml_text but absent or empty is "missing 'key' in <what>". */
+/* Like fm__yaml_text, but required: absent is "missing key 'key' in <what>",
+ * empty is "key must not be empty". */
 int fm__yaml_need(const fm__yaml *y, struct fy_node *n, int line, const char *key,
                   const char *what, char **out, fm_error *err);
 /* A handle ([a-z][a-z0-9_-]{0,39}); absent leaves *out NULL. */
