@@ -70,7 +70,8 @@ int cli_fail(fm_cli *c, int code);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(int fm_code);
 /* After a successful change: sign a checkpoint of the company's audit head
- * (and update the witness file). */
+ * and update the witness file. A failure here is only warned about (the
+ * change is already committed), so this always returns FM_OK. */
 int cli_checkpoint(fm_cli *c);
 /* The witness file path for this database (heap string). */
 char *cli_witness_path(const fm_cli *c);

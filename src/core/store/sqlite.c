@@ -141,9 +141,12 @@ int fm__sq_fail(fm__sqlite *q, int rc, fm_error *err)
     if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
         return fm_error_set(err, FM_EBUSY, "database is busy: %s", msg);
     if (prim == SQLITE_FULL)
-        return fm_error_set(err, FM_EIO, "disk full: %s", msg);
+        return fm_error_set(err, FM_EIO, "%s: disk full: %s (nothing of this change was saved)",
+                            q->base.path, msg);
     if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY)
-        return fm_error_set(err, FM_EIO, "database I/O error: %s", msg);
+        return fm_error_set(err, FM_EIO, "%s: cannot write the database (disk full or not "
+                                         "writable?): %s; nothing of this change was saved",
+                            q->base.path, msg);
     return fm_error_set(err, FM_ESTORE, "database error: %s", msg);
 }
 
@@ -257,15 +260,8 @@ int64_t fm__sq_stamp(int64_t t)
 
 static int run_sql(fm__sqlite *q, const char *sql, fm_error *err)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        fm_error_set(err, rc == SQLITE_BUSY ? FM_EBUSY : FM_ESTORE, "database error: %s",
-                     msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return err ? err->code : FM_ESTORE;
-    }
-    return FM_OK;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? FM_OK : fm__sq_fail(q, rc, err);
 }
 
 static int user_version(fm__sqlite *q, int *v)
@@ -371,7 +367,7 @@ int fm_sqlite_open(const char *path, int max_version, fm_store **out, fm_error *
     if (rc == FM_OK)
         rc = migrate(q, max_version < N_MIGRATIONS ? max_version : N_MIGRATIONS, err);
     if (rc != FM_OK) {
-        if (err && rc == FM_ESTORE)
+        if (err && !strstr(err->msg, path))
             fm_error_prefix(err, "%s: ", path);
         sq_close(&q->base);
         return rc;
