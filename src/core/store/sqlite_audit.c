@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREP(q, sql, err)                                                        \
-    sqlite3_stmt *st = fm__sq_prep((q), (sql), (err));                          \
-    if (!st)                                                                     \
-        return (err) ? (err)->code : FM_ESTORE
-
 static void copy_blob(sqlite3_stmt *st, int i, unsigned char *dst, size_t n)
 {
     const void *p = sqlite3_column_blob(st, i);
@@ -25,7 +20,9 @@ int fm__sq_audit_head(fm_store *s, fm_id company, int64_t *seq, unsigned char *h
     static const char sql[] = "SELECT seq, hash FROM audit_events WHERE company_id=?1 "
                               "ORDER BY seq DESC LIMIT 1";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -44,7 +41,9 @@ int fm__sq_audit_insert(fm_store *s, fm_audit_event *e, fm_error *err)
     static const char sql[] = "INSERT INTO audit_events(company_id, seq, ts, actor, action, "
                               "object, details, prev, hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, e->company_id);
     sqlite3_bind_int64(st, 2, e->seq);
     sqlite3_bind_int64(st, 3, e->ts);
@@ -90,7 +89,9 @@ int fm__sq_audit_scan(fm_store *s, const fm_audit_filter *f, fm_audit_cb cb, voi
     static const char desc[] = AUDIT_SCAN("DESC");
 #undef AUDIT_SCAN
     fm__sqlite *q = fm__sq(s);
-    PREP(q, f->newest_first ? desc : asc, err);
+    sqlite3_stmt *st = fm__sq_prep(q, f->newest_first ? desc : asc, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, f->company_id);
     sqlite3_bind_int64(st, 2, f->after_seq);
     fm__sq_text(st, 3, f->actor);
@@ -116,7 +117,9 @@ int fm__sq_checkpoint_insert(fm_store *s, const fm_checkpoint *c, fm_error *err)
     static const char sql[] = "INSERT OR REPLACE INTO audit_checkpoints(company_id, seq, ts, "
                               "hash, sig) VALUES(?1,?2,?3,?4,?5)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, c->company_id);
     sqlite3_bind_int64(st, 2, c->seq);
     sqlite3_bind_int64(st, 3, c->ts);
@@ -141,7 +144,9 @@ int fm__sq_checkpoint_last(fm_store *s, fm_id company, fm_checkpoint *out, fm_er
     static const char sql[] = "SELECT company_id, seq, ts, hash, sig FROM audit_checkpoints "
                               "WHERE company_id=?1 ORDER BY seq DESC LIMIT 1";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     int rc = fm__sq_one_row(q, st, "checkpoint", err);
     if (rc == FM_OK)
@@ -156,7 +161,9 @@ int fm__sq_checkpoint_list(fm_store *s, fm_id company, fm_checkpoint **out, size
     static const char sql[] = "SELECT company_id, seq, ts, hash, sig FROM audit_checkpoints "
                               "WHERE company_id=?1 ORDER BY seq";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     return fm__sq_collect(q, st, sizeof **out, read_checkpoint, (void **)out, n, err);
 }
@@ -170,7 +177,9 @@ int fm__sq_secret_put(fm_store *s, fm_id company, const char *name, const unsign
                               "updated_at) VALUES(?1,?2,?3,?4,?4) ON CONFLICT(company_id, name) "
                               "DO UPDATE SET blob=excluded.blob, updated_at=excluded.updated_at";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     fm__sq_text(st, 2, name);
     sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
@@ -183,7 +192,9 @@ int fm__sq_secret_get(fm_store *s, fm_id company, const char *name, unsigned cha
 {
     static const char sql[] = "SELECT blob FROM secrets WHERE company_id=?1 AND name=?2";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     fm__sq_text(st, 2, name);
     int rc = fm__sq_one_row(q, st, "secret", err);
@@ -205,7 +216,9 @@ int fm__sq_secret_list(fm_store *s, fm_id company, char ***names, int64_t **upda
     static const char sql[] = "SELECT name, updated_at FROM secrets WHERE company_id=?1 "
                               "ORDER BY name";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     size_t len = 0, cap = 8;
     char **v = fm_xcalloc(cap, sizeof *v);
@@ -231,7 +244,9 @@ int fm__sq_secret_delete(fm_store *s, fm_id company, const char *name, fm_error 
 {
     static const char sql[] = "DELETE FROM secrets WHERE company_id=?1 AND name=?2";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     fm__sq_text(st, 2, name);
     int rc = fm__sq_exec(q, st, err);

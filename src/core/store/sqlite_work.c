@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREP(q, sql, err)                                                        \
-    sqlite3_stmt *st = fm__sq_prep((q), (sql), (err));                          \
-    if (!st)                                                                     \
-        return (err) ? (err)->code : FM_ESTORE
-
 #define TASK_COLS "id, company_id, parent_id, goal_id, title, body, creator, assignee, "    \
                   "status, priority, due, result, tainted, checkout_run, checkout_until, " \
                   "created_at, updated_at"
@@ -41,7 +36,9 @@ int fm__sq_task_insert(fm_store *s, fm_task *t, fm_error *err)
         "status, priority, due, result, tainted, checkout_run, checkout_until, created_at, "
         "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     t->created_at = fm__sq_stamp(t->created_at);
     t->updated_at = t->updated_at ? t->updated_at : t->created_at;
     bind_task(st, t);
@@ -58,7 +55,9 @@ int fm__sq_task_update(fm_store *s, const fm_task *t, fm_error *err)
         "creator=?6, assignee=?7, status=?8, priority=?9, due=?10, result=?11, tainted=?12, "
         "checkout_run=?13, checkout_until=?14, created_at=?15, updated_at=?16 WHERE id=?17";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     bind_task(st, t);
     sqlite3_bind_int64(st, 17, t->id);
     return fm__sq_exec(q, st, err);
@@ -91,7 +90,9 @@ int fm__sq_task_get(fm_store *s, fm_id id, fm_task *out, fm_error *err)
 {
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks WHERE id=?1";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     memset(out, 0, sizeof *out);
     int rc = fm__sq_one_row(q, st, "task", err);
@@ -111,7 +112,9 @@ int fm__sq_task_list(fm_store *s, const fm_task_filter *f, fm_task **out, size_t
                               "AND (?2 IS NULL OR status=?2) AND (?3 IS NULL OR assignee=?3) "
                               "AND (?4 IS NULL OR goal_id=?4) ORDER BY id LIMIT ?5";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, f->company_id);
     fm__sq_text(st, 2, f->status >= 0 ? fm_task_status_name(f->status) : NULL);
     fm__sq_id(st, 3, f->assignee);
@@ -128,7 +131,9 @@ int fm__sq_task_checkout(fm_store *s, fm_id task, fm_id run, int64_t now, int64_
     static const char sql[] = "UPDATE tasks SET checkout_run=?2, checkout_until=?3 WHERE id=?1 "
                               "AND (checkout_run=0 OR checkout_run=?2 OR checkout_until<=?4)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, task);
     sqlite3_bind_int64(st, 2, run);
     sqlite3_bind_int64(st, 3, until);
@@ -153,7 +158,9 @@ int fm__sq_task_release(fm_store *s, fm_id task, fm_id run, fm_error *err)
     static const char sql[] = "UPDATE tasks SET checkout_run=0, checkout_until=0 "
                               "WHERE id=?1 AND checkout_run=?2";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, task);
     sqlite3_bind_int64(st, 2, run);
     int rc = fm__sq_exec(q, st, err);
@@ -171,7 +178,9 @@ int fm__sq_thread_insert(fm_store *s, fm_id company, const char *subject, fm_id 
     static const char sql[] = "INSERT INTO threads(company_id, subject, task_id, created_at) "
                               "VALUES(?1,?2,?3,?4)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     fm__sq_text(st, 2, subject);
     fm__sq_id(st, 3, task);
@@ -187,7 +196,9 @@ int fm__sq_message_insert(fm_store *s, fm_message *m, fm_error *err)
     static const char sql[] = "INSERT INTO messages(thread_id, company_id, sender, body, "
                               "tainted, created_at) VALUES(?1,?2,?3,?4,?5,?6)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     m->created_at = fm__sq_stamp(m->created_at);
     sqlite3_bind_int64(st, 1, m->thread_id);
     sqlite3_bind_int64(st, 2, m->company_id);
@@ -219,7 +230,9 @@ int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, 
     static const char sql[] = "SELECT id, thread_id, company_id, sender, body, tainted, "
                               "created_at FROM messages WHERE thread_id=?1 ORDER BY id";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, thread);
     return fm__sq_collect(q, st, sizeof **out, read_message, (void **)out, n, err);
 }
@@ -232,7 +245,9 @@ int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err)
                               "tokens_in, tokens_cached, tokens_out, model, created_at) "
                               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, e->company_id);
     sqlite3_bind_int64(st, 2, e->agent_id);
     sqlite3_bind_int64(st, 3, e->run_id);
@@ -264,7 +279,9 @@ int fm__sq_ledger_spend(fm_store *s, fm_id company, int64_t since, fm_spend **ou
         "UNION ALL SELECT -1, COALESCE(SUM(usd_micro),0), COALESCE(SUM(tokens_in + tokens_out),0) "
         "FROM ledger WHERE company_id=?1 AND created_at>=?2";
     fm__sqlite *q = fm__sq(s);
-    PREP(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     sqlite3_bind_int64(st, 2, since);
     return fm__sq_collect(q, st, sizeof **out, read_spend, (void **)out, n, err);
