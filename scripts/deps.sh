@@ -4,8 +4,9 @@
 # Usage: scripts/deps.sh [build|test]
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev)
-test_pkgs=(libcmocka-dev sqlite3)
+build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev libuv1-dev
+            libcurl4-openssl-dev)
+test_pkgs=(libcmocka-dev sqlite3 python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
