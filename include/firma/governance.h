@@ -59,9 +59,43 @@ int fm_checkpoint_make(fm_store *s, const fm_keys *k, fm_id company, const char 
 int fm_audit_verify(fm_store *s, const fm_keys *k, fm_id company, const char *witness_path,
                     fm_audit_report *report, fm_error *err);
 
-/* ---- budgets ---------------------------------------------------------------- */
+/* ---- budgets ----------------------------------------------------------------
+ * Budgets stop spending before it happens. Before a model call the runtime
+ * reserves its worst case (prompt tokens + max output tokens at the model's
+ * price) against the agent's and the company's remaining budget, in one
+ * IMMEDIATE transaction, so concurrent reservations cannot overspend; after
+ * the call it settles to the real usage. Reservations count as spent until
+ * settled, and settling releases them. */
+
 /* The start (microseconds, UTC) of the budget period containing `now`:
  * midnight for day, Monday midnight for week, the 1st for month, 0 for total. */
 int64_t fm_period_start(fm_period p, int64_t now_us);
+
+/* Prices in micro-dollars per million tokens. */
+typedef struct fm_price {
+    const char *model;         /* "openai:gpt-4o-mini", "sim", or a prefix ending in '*' */
+    int64_t input, cached, output;
+} fm_price;
+/* Finds the price for `model` (exact, then the longest '*' prefix). Unknown
+ * models are FM_ENOTFOUND: an unpriced model cannot be budgeted, so it is
+ * not called. */
+int fm_price_lookup(const char *model, fm_price *out, fm_error *err);
+/* Cost of a call, rounded up to the micro-dollar. `cached` is part of `input`. */
+int64_t fm_price_cost(const fm_price *p, int64_t input, int64_t cached, int64_t output);
+
+typedef struct fm_reservation {
+    fm_id company_id, agent_id, run_id;
+    int64_t usd_micro;
+    int64_t tokens;
+} fm_reservation;
+
+/* Reserves `usd_micro` and `tokens` for agent `agent`, or refuses with
+ * FM_EBUDGET saying whose budget would be exceeded, by how much, and what has
+ * been spent this period. A refusal is audited (budget.refused). */
+int fm_budget_reserve(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t usd_micro,
+                      int64_t tokens, fm_reservation *out, fm_error *err);
+/* Replaces the reservation with the real cost. */
+int fm_budget_settle(fm_store *s, const fm_reservation *r, const char *model, int64_t usd_micro,
+                     int64_t input, int64_t cached, int64_t output, fm_error *err);
 
 #endif
