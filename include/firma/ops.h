@@ -66,9 +66,10 @@ int fm_goal_set_status(fm_store *s, const char *actor, fm_id company, fm_id goal
 
 /* ---- tasks --------------------------------------------------------------------- */
 /* Adds a task (status todo unless set); assignee, parent and goal, when set,
- * must belong to the same company. */
+ * must belong to the same company. An assignee gets a wake (same transaction). */
 int fm_task_add(fm_store *s, const char *actor, fm_task *t, fm_error *err);
-/* Assigns to an agent (0 unassigns). A fired agent cannot take work. */
+/* Assigns to an agent (0 unassigns), who gets a wake. A fired agent cannot
+ * take work. */
 int fm_task_assign(fm_store *s, const char *actor, fm_id company, fm_id task, fm_id agent,
                    fm_error *err);
 /* Moves along the status machine; `result` (may be NULL) is kept on the task.

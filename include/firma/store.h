@@ -78,6 +78,20 @@ typedef struct fm_message {
 } fm_message;
 void fm_message_release(fm_message *m);
 
+/* A wake: an event that makes an agent run (schema v2). */
+typedef struct fm_wake {
+    fm_id id, company_id, agent_id;
+    fm_wake_kind kind;
+    fm_id ref;          /* the task, message, approval ... it is about */
+    char *payload;      /* JSON object or NULL */
+    int64_t created_at;
+    int64_t due_at;     /* 0 = now */
+    fm_id run_id;       /* the run that took it, 0 = pending */
+    int64_t done_at;    /* 0 = not handled yet */
+} fm_wake;
+void fm_wake_release(fm_wake *w);
+void fm_wake_list_free(fm_wake *v, size_t n);
+
 typedef struct fm_store_ops {
     const char *name;
     void (*close)(fm_store *s);
@@ -155,6 +169,14 @@ typedef struct fm_store_ops {
     int (*secret_list)(fm_store *s, fm_id company, char ***names, int64_t **updated_at,
                        size_t *n, fm_error *err);
     int (*secret_delete)(fm_store *s, fm_id company, const char *name, fm_error *err);
+
+    int (*wake_insert)(fm_store *s, fm_wake *w, fm_error *err);
+    /* Pending wakes (done_at 0, run 0, due by `now`) with id > after_id, oldest first. */
+    int (*wake_pending)(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
+                        size_t *n, fm_error *err);
+    /* Marks every pending wake of `agent` as taken by `run`; returns how many. */
+    int (*wake_take)(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
+                     fm_error *err);
 } fm_store_ops;
 
 struct fm_store {

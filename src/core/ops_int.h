@@ -16,4 +16,8 @@ int fm__audit(fm_store *s, fm_id company, const char *actor, const char *action,
 int fm__agent_of(fm_store *s, fm_id company, fm_id id, bool working, fm_agent *out,
                  fm_error *err);
 
+/* Records a wake for `agent` in the current transaction (no-op for agent 0). */
+int fm__wake(fm_store *s, fm_id company, fm_id agent, fm_wake_kind kind, fm_id ref,
+             fm_error *err);
+
 #endif

@@ -35,6 +35,15 @@ static int goal_of(fm_store *s, fm_id company, fm_id id, fm_goal *out, fm_error 
     return rc;
 }
 
+int fm__wake(fm_store *s, fm_id company, fm_id agent, fm_wake_kind kind, fm_id ref,
+             fm_error *err)
+{
+    if (!agent)
+        return FM_OK;
+    fm_wake w = {.company_id = company, .agent_id = agent, .kind = kind, .ref = ref};
+    return s->ops->wake_insert(s, &w, err);
+}
+
 /* ---- goals ------------------------------------------------------------------ */
 
 int fm_goal_add(fm_store *s, const char *actor, fm_goal *g, fm_error *err)
@@ -120,6 +129,8 @@ int fm_task_add(fm_store *s, const char *actor, fm_task *t, fm_error *err)
             t->creator = fm_xstrdup(actor);
         rc = s->ops->task_insert(s, t, err);
     }
+    if (rc == FM_OK)
+        rc = fm__wake(s, t->company_id, t->assignee, FM_WAKE_TASK, t->id, err);
     if (rc == FM_OK) {
         char *obj = object_id("task", t->id);
         rc = fm__audit(s, t->company_id, actor, "task.add", obj,
@@ -154,6 +165,8 @@ int fm_task_assign(fm_store *s, const char *actor, fm_id company, fm_id task, fm
         t.updated_at = fm_now_us();
         rc = s->ops->task_update(s, &t, err);
     }
+    if (rc == FM_OK && agent != from)
+        rc = fm__wake(s, company, agent, FM_WAKE_TASK, task, err);
     if (rc == FM_OK) {
         char *obj = object_id("task", task);
         rc = fm__audit(s, company, actor, "task.assign", obj,

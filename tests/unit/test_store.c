@@ -295,6 +295,45 @@ static void messages_keep_order_and_taint(void **state)
     tdb_free(t);
 }
 
+static void wakes_are_written_with_the_work_and_taken_together(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id cto;
+    assert_int_equal(tdb_hire(t, "cto", "ana", &cto), FM_OK);
+    for (int i = 0; i < 3; i++) {
+        fm_task task = {.company_id = t->company, .title = fm_xstrdup("job"), .assignee = cto};
+        assert_int_equal(fm_task_add(t->s, "test", &task, &t->err), FM_OK);
+        fm_task_release(&task);
+    }
+    fm_task un = {.company_id = t->company, .title = fm_xstrdup("later")};
+    assert_int_equal(fm_task_add(t->s, "test", &un, &t->err), FM_OK);
+    fm_wake *v;
+    size_t n;
+    int64_t now = fm_now_us();
+    assert_int_equal(t->s->ops->wake_pending(t->s, 0, now, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 3); /* the unassigned task wakes nobody */
+    assert_int_equal(v[0].agent_id, cto);
+    assert_int_equal(v[0].kind, FM_WAKE_TASK);
+    fm_id last = v[n - 1].id;
+    fm_wake_list_free(v, n);
+    /* Assigning the fourth task wakes the CTO again. */
+    assert_int_equal(fm_task_assign(t->s, "test", t->company, un.id, cto, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->wake_pending(t->s, last, now + 1000000, 0, &v, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].ref, un.id);
+    fm_wake_list_free(v, n);
+    /* A run takes all four at once: wakes coalesce. */
+    size_t taken;
+    assert_int_equal(t->s->ops->wake_take(t->s, cto, 77, now + 1000000, &taken, &t->err), FM_OK);
+    assert_int_equal(taken, 4);
+    assert_int_equal(t->s->ops->wake_pending(t->s, 0, now + 1000000, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    fm_wake_list_free(v, n);
+    fm_task_release(&un);
+    tdb_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +348,7 @@ int main(void)
         cmocka_unit_test(unopenable_path_says_where),
         cmocka_unit_test(a_failed_transaction_leaves_nothing),
         cmocka_unit_test(messages_keep_order_and_taint),
+        cmocka_unit_test(wakes_are_written_with_the_work_and_taken_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

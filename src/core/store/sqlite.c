@@ -441,4 +441,7 @@ const fm_store_ops fm__sqlite_ops = {
     .secret_get = fm__sq_secret_get,
     .secret_list = fm__sq_secret_list,
     .secret_delete = fm__sq_secret_delete,
+    .wake_insert = fm__sq_wake_insert,
+    .wake_pending = fm__sq_wake_pending,
+    .wake_take = fm__sq_wake_take,
 };

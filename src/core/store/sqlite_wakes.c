@@ -1,0 +1,97 @@
+/*
+ * The SQLite store: wakes. A wake is written in the same transaction as the
+ * change that causes it (a task assigned, a message sent), so no wake is lost
+ * by a crash between the two; a run takes all of an agent's pending wakes at
+ * once, which is how wakes arriving during a run coalesce into the next.
+ */
+#include "core/store/sqlite_int.h"
+#include "firma/base.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void fm_wake_release(fm_wake *w)
+{
+    if (w) {
+        free(w->payload);
+        w->payload = NULL;
+    }
+}
+
+void fm_wake_list_free(fm_wake *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        fm_wake_release(&v[i]);
+    free(v);
+}
+
+int fm__sq_wake_insert(fm_store *s, fm_wake *w, fm_error *err)
+{
+    static const char sql[] = "INSERT INTO wakes(company_id, agent_id, kind, ref, payload, "
+                              "created_at, due_at) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    w->created_at = fm__sq_stamp(w->created_at);
+    sqlite3_bind_int64(st, 1, w->company_id);
+    sqlite3_bind_int64(st, 2, w->agent_id);
+    fm__sq_text(st, 3, fm_wake_kind_name(w->kind));
+    sqlite3_bind_int64(st, 4, w->ref);
+    fm__sq_text(st, 5, w->payload);
+    sqlite3_bind_int64(st, 6, w->created_at);
+    sqlite3_bind_int64(st, 7, w->due_at);
+    int rc = fm__sq_exec(q, st, err);
+    if (rc == FM_OK)
+        w->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static int read_wake(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_wake *w = rec;
+    w->id = sqlite3_column_int64(st, 0);
+    w->company_id = sqlite3_column_int64(st, 1);
+    w->agent_id = sqlite3_column_int64(st, 2);
+    w->kind = fm__sq_col_enum(st, 3, fm_wake_kind_parse, FM_WAKE_TASK);
+    w->ref = sqlite3_column_int64(st, 4);
+    w->payload = fm__sq_col_dup(st, 5);
+    w->created_at = sqlite3_column_int64(st, 6);
+    w->due_at = sqlite3_column_int64(st, 7);
+    w->run_id = sqlite3_column_int64(st, 8);
+    w->done_at = sqlite3_column_int64(st, 9);
+    return FM_OK;
+}
+
+int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
+                        size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
+                              "due_at, run_id, done_at FROM wakes WHERE done_at=0 AND run_id=0 "
+                              "AND due_at<=?2 AND id>?1 ORDER BY id LIMIT ?3";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    return fm__sq_collect(q, st, sizeof **out, read_wake, (void **)out, n, err);
+}
+
+int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
+                     fm_error *err)
+{
+    static const char sql[] = "UPDATE wakes SET run_id=?2 WHERE agent_id=?1 AND done_at=0 AND "
+                              "run_id=0 AND due_at<=?3";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, agent);
+    sqlite3_bind_int64(st, 2, run);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = fm__sq_exec(q, st, err);
+    *taken = rc == FM_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
