@@ -47,11 +47,15 @@ static int load_json(const char *path, json_t **out, fm_error *err)
     }
     fm__yaml y;
     rc = fm__yaml_load(&y, path, 0, text.ptr, text.len, err);
-    fm_buf_release(&text);
-    if (rc != FM_OK)
+    if (rc != FM_OK) {
+        fm_buf_release(&text);
         return rc;
+    }
+    /* The document points into `text` (libfyaml parses in place): keep it
+     * until the JSON is out. */
     char *js = y.root ? fy_emit_node_to_string(y.root, FYECF_MODE_JSON | FYECF_WIDTH_INF) : NULL;
     fm__yaml_release(&y);
+    fm_buf_release(&text);
     json_error_t je;
     *out = js ? json_loads(js, 0, &je) : NULL;
     free(js);
