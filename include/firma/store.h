@@ -92,6 +92,50 @@ typedef struct fm_wake {
 void fm_wake_release(fm_wake *w);
 void fm_wake_list_free(fm_wake *v, size_t n);
 
+/* A run: one agent handling its wakes (schema v2). */
+typedef struct fm_run {
+    fm_id id, company_id, agent_id;
+    fm_run_status status;
+    char *reason;        /* why it ended or waits, for people */
+    bool tainted;        /* its context holds content from outside */
+    int64_t started_at, ended_at;
+} fm_run;
+void fm_run_release(fm_run *r);
+void fm_run_list_free(fm_run *v, size_t n);
+
+typedef enum { FM_STEP_MODEL, FM_STEP_TOOL } fm_step_kind;
+typedef enum { FM_STEP_STARTED, FM_STEP_FINISHED, FM_STEP_UNKNOWN } fm_step_status;
+
+/* A step of a run, written before the run moves on. */
+typedef struct fm_step {
+    fm_id id, run_id;
+    int seq;              /* 1, 2, 3 ... within the run */
+    fm_step_kind kind;
+    fm_step_status status;
+    char *tool;           /* tool steps: the tool's name */
+    char *request;        /* model: the assistant turn (JSON); tool: the call (JSON) */
+    char *response;       /* tool: the result text; model: NULL */
+    int64_t prompt_bytes, tokens_in, tokens_cached, tokens_out, usd_micro;
+    int64_t started_at, ended_at;
+} fm_step;
+void fm_step_release(fm_step *s);
+void fm_step_list_free(fm_step *v, size_t n);
+
+/* An approval: a held tool call or a question, routed up the org chart. */
+typedef struct fm_approval {
+    fm_id id, company_id, agent_id, run_id, step_id;
+    char *kind;           /* "tool", "budget", "question" */
+    char *tool;
+    char *args;           /* the call's arguments (JSON), secrets not substituted */
+    char *reason;         /* what the policy said */
+    char *approver;       /* "member:ana" or "agent:ceo": who must decide */
+    fm_approval_status status;
+    char *decided_by, *why;
+    int64_t created_at, decided_at;
+} fm_approval;
+void fm_approval_release(fm_approval *a);
+void fm_approval_list_free(fm_approval *v, size_t n);
+
 typedef struct fm_store_ops {
     const char *name;
     void (*close)(fm_store *s);
@@ -176,6 +220,32 @@ typedef struct fm_store_ops {
                         size_t *n, fm_error *err);
     /* Marks every pending wake of `agent` as taken by `run`; returns how many. */
     int (*wake_take)(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
+                     fm_error *err);
+    /* The wakes a run took, oldest first. */
+    int (*wake_of_run)(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err);
+    /* Marks the run's wakes handled. */
+    int (*wake_done)(fm_store *s, fm_id run, int64_t now, fm_error *err);
+
+    int (*run_insert)(fm_store *s, fm_run *r, fm_error *err);
+    int (*run_update)(fm_store *s, const fm_run *r, fm_error *err);
+    int (*run_get)(fm_store *s, fm_id id, fm_run *out, fm_error *err);
+    /* Runs not done or failed (queued, running, waiting), for recovery. */
+    int (*run_list_open)(fm_store *s, fm_run **out, size_t *n, fm_error *err);
+
+    int (*step_insert)(fm_store *s, fm_step *st, fm_error *err);
+    int (*step_update)(fm_store *s, const fm_step *st, fm_error *err);
+    int (*step_list)(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error *err);
+
+    int (*approval_insert)(fm_store *s, fm_approval *a, fm_error *err);
+    int (*approval_update)(fm_store *s, const fm_approval *a, fm_error *err);
+    int (*approval_get)(fm_store *s, fm_id id, fm_approval *out, fm_error *err);
+    /* status -1 for any. */
+    int (*approval_list)(fm_store *s, fm_id company, int status, fm_approval **out, size_t *n,
+                         fm_error *err);
+
+    int (*note_put)(fm_store *s, fm_id agent, const char *key, const char *text, fm_error *err);
+    /* Keys and texts in key order; the caller frees both arrays with fm_strv_free. */
+    int (*note_list)(fm_store *s, fm_id agent, char ***keys, char ***texts, size_t *n,
                      fm_error *err);
 } fm_store_ops;
 

@@ -334,6 +334,83 @@ static void wakes_are_written_with_the_work_and_taken_together(void **state)
     tdb_free(t);
 }
 
+static void runs_steps_approvals_and_notes(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id cto;
+    assert_int_equal(tdb_hire(t, "cto", "ana", &cto), FM_OK);
+    fm_run r = {.company_id = t->company, .agent_id = cto, .status = FM_RUN_RUNNING,
+                .tainted = true};
+    assert_int_equal(t->s->ops->run_insert(t->s, &r, &t->err), FM_OK);
+    fm_step a = {.run_id = r.id, .seq = 1, .kind = FM_STEP_MODEL, .status = FM_STEP_FINISHED,
+                 .request = "{\"text\":\"hi\"}", .tokens_in = 100, .tokens_out = 7,
+                 .usd_micro = 130};
+    fm_step b = {.run_id = r.id, .seq = 2, .kind = FM_STEP_TOOL, .status = FM_STEP_STARTED,
+                 .tool = "exec", .request = "{\"command\":\"make test\"}"};
+    assert_int_equal(t->s->ops->step_insert(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->step_insert(t->s, &b, &t->err), FM_OK);
+    assert_int_not_equal(t->s->ops->step_insert(t->s, &b, &t->err), FM_OK); /* seq is unique */
+    b.status = FM_STEP_FINISHED;
+    b.response = "exit 0";
+    assert_int_equal(t->s->ops->step_update(t->s, &b, &t->err), FM_OK);
+    fm_step *v;
+    size_t n;
+    assert_int_equal(t->s->ops->step_list(t->s, r.id, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].kind, FM_STEP_MODEL);
+    assert_int_equal(v[0].usd_micro, 130);
+    assert_int_equal(v[1].status, FM_STEP_FINISHED);
+    assert_string_equal(v[1].tool, "exec");
+    assert_string_equal(v[1].response, "exit 0");
+    fm_step_list_free(v, n);
+    fm_run *open;
+    assert_int_equal(t->s->ops->run_list_open(t->s, &open, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_true(open[0].tainted);
+    fm_run_list_free(open, n);
+    r.status = FM_RUN_DONE;
+    r.reason = "ended its turn";
+    assert_int_equal(t->s->ops->run_update(t->s, &r, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->run_list_open(t->s, &open, &n, &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    fm_run_list_free(open, n);
+
+    fm_approval ap = {.company_id = t->company, .agent_id = cto, .run_id = r.id,
+                      .step_id = b.id, .kind = "tool", .tool = "exec",
+                      .args = "{\"command\":\"make test\"}", .reason = "risky",
+                      .approver = "agent:ceo"};
+    assert_int_equal(t->s->ops->approval_insert(t->s, &ap, &t->err), FM_OK);
+    fm_approval *aps;
+    assert_int_equal(t->s->ops->approval_list(t->s, t->company, FM_APPROVAL_PENDING, &aps, &n,
+                                              &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(aps[0].approver, "agent:ceo");
+    fm_approval_list_free(aps, n);
+    fm_approval got;
+    assert_int_equal(t->s->ops->approval_get(t->s, ap.id, &got, &t->err), FM_OK);
+    got.status = FM_APPROVAL_DENIED;
+    free(got.why);
+    got.why = fm_xstrdup("not today");
+    assert_int_equal(t->s->ops->approval_update(t->s, &got, &t->err), FM_OK);
+    fm_approval_release(&got);
+    assert_int_equal(t->s->ops->approval_list(t->s, t->company, FM_APPROVAL_PENDING, &aps, &n,
+                                              &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    fm_approval_list_free(aps, n);
+
+    assert_int_equal(t->s->ops->note_put(t->s, cto, "plan", "v1", &t->err), FM_OK);
+    assert_int_equal(t->s->ops->note_put(t->s, cto, "plan", "v2", &t->err), FM_OK);
+    assert_int_equal(t->s->ops->note_put(t->s, cto, "arch", "monolith", &t->err), FM_OK);
+    char **keys, **texts;
+    assert_int_equal(t->s->ops->note_list(t->s, cto, &keys, &texts, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[0], "arch");
+    assert_string_equal(texts[1], "v2");
+    fm_strv_free(keys, n);
+    fm_strv_free(texts, n);
+    tdb_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +426,7 @@ int main(void)
         cmocka_unit_test(a_failed_transaction_leaves_nothing),
         cmocka_unit_test(messages_keep_order_and_taint),
         cmocka_unit_test(wakes_are_written_with_the_work_and_taken_together),
+        cmocka_unit_test(runs_steps_approvals_and_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

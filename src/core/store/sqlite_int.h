@@ -6,7 +6,7 @@
 
 #include <sqlite3.h>
 
-#define FM__STMT_CACHE 64
+#define FM__STMT_CACHE 256
 
 typedef struct fm__sqlite {
     fm_store base;
@@ -114,6 +114,23 @@ int fm__sq_wake_insert(fm_store *s, fm_wake *w, fm_error *err);
 int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
                         size_t *n, fm_error *err);
 int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
+                     fm_error *err);
+int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err);
+int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err);
+int fm__sq_run_insert(fm_store *s, fm_run *r, fm_error *err);
+int fm__sq_run_update(fm_store *s, const fm_run *r, fm_error *err);
+int fm__sq_run_get(fm_store *s, fm_id id, fm_run *out, fm_error *err);
+int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err);
+int fm__sq_step_insert(fm_store *s, fm_step *x, fm_error *err);
+int fm__sq_step_update(fm_store *s, const fm_step *x, fm_error *err);
+int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error *err);
+int fm__sq_approval_insert(fm_store *s, fm_approval *a, fm_error *err);
+int fm__sq_approval_update(fm_store *s, const fm_approval *a, fm_error *err);
+int fm__sq_approval_get(fm_store *s, fm_id id, fm_approval *out, fm_error *err);
+int fm__sq_approval_list(fm_store *s, fm_id company, int status, fm_approval **out, size_t *n,
+                         fm_error *err);
+int fm__sq_note_put(fm_store *s, fm_id agent, const char *key, const char *text, fm_error *err);
+int fm__sq_note_list(fm_store *s, fm_id agent, char ***keys, char ***texts, size_t *n,
                      fm_error *err);
 
 #endif

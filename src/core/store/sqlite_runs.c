@@ -1,0 +1,291 @@
+/*
+ * The SQLite store: runs, their steps, approvals and agent notes — the
+ * runtime's records (schema v2). A step is written before the run moves on,
+ * so a crashed run can be rebuilt from its steps alone.
+ */
+#include "core/store/sqlite_int.h"
+#include "firma/base.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int prep_fail(fm_error *err)
+{
+    return err && err->code ? err->code : FM_ESTORE;
+}
+
+void fm_run_release(fm_run *r)
+{
+    if (r) {
+        free(r->reason);
+        r->reason = NULL;
+    }
+}
+
+void fm_run_list_free(fm_run *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        fm_run_release(&v[i]);
+    free(v);
+}
+
+void fm_step_release(fm_step *s)
+{
+    if (!s)
+        return;
+    free(s->tool);
+    free(s->request);
+    free(s->response);
+    s->tool = s->request = s->response = NULL;
+}
+
+void fm_step_list_free(fm_step *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        fm_step_release(&v[i]);
+    free(v);
+}
+
+void fm_approval_release(fm_approval *a)
+{
+    if (!a)
+        return;
+    free(a->kind);
+    free(a->tool);
+    free(a->args);
+    free(a->reason);
+    free(a->approver);
+    free(a->decided_by);
+    free(a->why);
+    memset(a, 0, sizeof *a);
+}
+
+void fm_approval_list_free(fm_approval *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        fm_approval_release(&v[i]);
+    free(v);
+}
+
+/* ---- wakes of a run ------------------------------------------------------------ */
+
+static int read_wake_row(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_wake *w = rec;
+    w->id = sqlite3_column_int64(st, 0);
+    w->company_id = sqlite3_column_int64(st, 1);
+    w->agent_id = sqlite3_column_int64(st, 2);
+    w->kind = fm__sq_col_enum(st, 3, fm_wake_kind_parse, FM_WAKE_TASK);
+    w->ref = sqlite3_column_int64(st, 4);
+    w->payload = fm__sq_col_dup(st, 5);
+    w->created_at = sqlite3_column_int64(st, 6);
+    w->run_id = sqlite3_column_int64(st, 7);
+    return FM_OK;
+}
+
+int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
+                              "run_id FROM wakes WHERE run_id=?1 ORDER BY id";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, run);
+    return fm__sq_collect(q, st, sizeof **out, read_wake_row, (void **)out, n, err);
+}
+
+int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err)
+{
+    static const char sql[] = "UPDATE wakes SET done_at=?2 WHERE run_id=?1 AND done_at=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, now);
+    return fm__sq_exec(q, st, err);
+}
+
+/* ---- runs ------------------------------------------------------------------------ */
+
+#define RUN_COLS "id, company_id, agent_id, status, reason, tainted, started_at, ended_at"
+
+static void bind_run(sqlite3_stmt *st, const fm_run *r)
+{
+    sqlite3_bind_int64(st, 1, r->company_id);
+    sqlite3_bind_int64(st, 2, r->agent_id);
+    fm__sq_text(st, 3, fm_run_status_name(r->status));
+    fm__sq_text(st, 4, r->reason);
+    sqlite3_bind_int(st, 5, r->tainted);
+    sqlite3_bind_int64(st, 6, r->started_at);
+    sqlite3_bind_int64(st, 7, r->ended_at);
+}
+
+int fm__sq_run_insert(fm_store *s, fm_run *r, fm_error *err)
+{
+    static const char sql[] = "INSERT INTO runs(company_id, agent_id, status, reason, tainted, "
+                              "started_at, ended_at) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    r->started_at = fm__sq_stamp(r->started_at);
+    bind_run(st, r);
+    int rc = fm__sq_exec(q, st, err);
+    if (rc == FM_OK)
+        r->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int fm__sq_run_update(fm_store *s, const fm_run *r, fm_error *err)
+{
+    static const char sql[] = "UPDATE runs SET company_id=?1, agent_id=?2, status=?3, reason=?4, "
+                              "tainted=?5, started_at=?6, ended_at=?7 WHERE id=?8";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    bind_run(st, r);
+    sqlite3_bind_int64(st, 8, r->id);
+    return fm__sq_exec(q, st, err);
+}
+
+static int read_run(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_run *r = rec;
+    r->id = sqlite3_column_int64(st, 0);
+    r->company_id = sqlite3_column_int64(st, 1);
+    r->agent_id = sqlite3_column_int64(st, 2);
+    r->status = fm__sq_col_enum(st, 3, fm_run_status_parse, FM_RUN_FAILED);
+    r->reason = fm__sq_col_dup(st, 4);
+    r->tainted = sqlite3_column_int(st, 5) != 0;
+    r->started_at = sqlite3_column_int64(st, 6);
+    r->ended_at = sqlite3_column_int64(st, 7);
+    return FM_OK;
+}
+
+int fm__sq_run_get(fm_store *s, fm_id id, fm_run *out, fm_error *err)
+{
+    static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE id=?1";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, id);
+    memset(out, 0, sizeof *out);
+    int rc = fm__sq_one_row(q, st, "run", err);
+    if (rc == FM_OK)
+        read_run(st, out, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status IN "
+                              "('queued','running','waiting') ORDER BY id";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    return fm__sq_collect(q, st, sizeof **out, read_run, (void **)out, n, err);
+}
+
+/* ---- steps ------------------------------------------------------------------------- */
+
+static const char *const step_kinds[] = {"model", "tool"};
+static const char *const step_statuses[] = {"started", "finished", "unknown"};
+
+static int word_index(const char *const *words, int n, const unsigned char *w, int dflt)
+{
+    for (int i = 0; w && i < n; i++)
+        if (strcmp(words[i], (const char *)w) == 0)
+            return i;
+    return dflt;
+}
+
+static void bind_step(sqlite3_stmt *st, const fm_step *x)
+{
+    sqlite3_bind_int64(st, 1, x->run_id);
+    sqlite3_bind_int(st, 2, x->seq);
+    fm__sq_text(st, 3, step_kinds[x->kind]);
+    fm__sq_text(st, 4, step_statuses[x->status]);
+    fm__sq_text(st, 5, x->tool);
+    fm__sq_text(st, 6, x->request);
+    fm__sq_text(st, 7, x->response);
+    sqlite3_bind_int64(st, 8, x->prompt_bytes);
+    sqlite3_bind_int64(st, 9, x->tokens_in);
+    sqlite3_bind_int64(st, 10, x->tokens_cached);
+    sqlite3_bind_int64(st, 11, x->tokens_out);
+    sqlite3_bind_int64(st, 12, x->usd_micro);
+    sqlite3_bind_int64(st, 13, x->started_at);
+    sqlite3_bind_int64(st, 14, x->ended_at);
+}
+
+int fm__sq_step_insert(fm_store *s, fm_step *x, fm_error *err)
+{
+    static const char sql[] = "INSERT INTO steps(run_id, seq, kind, status, tool, request, "
+                              "response, prompt_bytes, tokens_in, tokens_cached, tokens_out, "
+                              "usd_micro, started_at, ended_at) "
+                              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    x->started_at = fm__sq_stamp(x->started_at);
+    bind_step(st, x);
+    int rc = fm__sq_exec(q, st, err);
+    if (rc == FM_OK)
+        x->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int fm__sq_step_update(fm_store *s, const fm_step *x, fm_error *err)
+{
+    static const char sql[] = "UPDATE steps SET run_id=?1, seq=?2, kind=?3, status=?4, tool=?5, "
+                              "request=?6, response=?7, prompt_bytes=?8, tokens_in=?9, "
+                              "tokens_cached=?10, tokens_out=?11, usd_micro=?12, started_at=?13, "
+                              "ended_at=?14 WHERE id=?15";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    bind_step(st, x);
+    sqlite3_bind_int64(st, 15, x->id);
+    return fm__sq_exec(q, st, err);
+}
+
+static int read_step(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_step *x = rec;
+    x->id = sqlite3_column_int64(st, 0);
+    x->run_id = sqlite3_column_int64(st, 1);
+    x->seq = sqlite3_column_int(st, 2);
+    x->kind = word_index(step_kinds, 2, sqlite3_column_text(st, 3), FM_STEP_TOOL);
+    x->status = word_index(step_statuses, 3, sqlite3_column_text(st, 4), FM_STEP_UNKNOWN);
+    x->tool = fm__sq_col_dup(st, 5);
+    x->request = fm__sq_col_dup(st, 6);
+    x->response = fm__sq_col_dup(st, 7);
+    x->prompt_bytes = sqlite3_column_int64(st, 8);
+    x->tokens_in = sqlite3_column_int64(st, 9);
+    x->tokens_cached = sqlite3_column_int64(st, 10);
+    x->tokens_out = sqlite3_column_int64(st, 11);
+    x->usd_micro = sqlite3_column_int64(st, 12);
+    x->started_at = sqlite3_column_int64(st, 13);
+    x->ended_at = sqlite3_column_int64(st, 14);
+    return FM_OK;
+}
+
+int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT id, run_id, seq, kind, status, tool, request, response, "
+                              "prompt_bytes, tokens_in, tokens_cached, tokens_out, usd_micro, "
+                              "started_at, ended_at FROM steps WHERE run_id=?1 ORDER BY seq";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, run);
+    return fm__sq_collect(q, st, sizeof **out, read_step, (void **)out, n, err);
+}
