@@ -188,6 +188,7 @@ typedef struct fm_store_ops {
                          fm_id *id_out, fm_error *err);
     int (*message_insert)(fm_store *s, fm_message *m, fm_error *err);
     int (*message_list)(fm_store *s, fm_id thread, fm_message **out, size_t *n, fm_error *err);
+    int (*message_get)(fm_store *s, fm_id id, fm_message *out, fm_error *err);
 
     int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
     /* Spend since `since` (microseconds): one row per agent that spent, then

@@ -429,6 +429,7 @@ const fm_store_ops fm__sqlite_ops = {
     .thread_insert = fm__sq_thread_insert,
     .message_insert = fm__sq_message_insert,
     .message_list = fm__sq_message_list,
+    .message_get = fm__sq_message_get,
     .ledger_insert = fm__sq_ledger_insert,
     .ledger_spend = fm__sq_ledger_spend,
     .audit_head = fm__sq_audit_head,

@@ -89,6 +89,7 @@ int fm__sq_thread_insert(fm_store *s, fm_id company, const char *subject, fm_id 
                          fm_id *id_out, fm_error *err);
 int fm__sq_message_insert(fm_store *s, fm_message *m, fm_error *err);
 int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, fm_error *err);
+int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err);
 int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err);
 int fm__sq_ledger_spend(fm_store *s, fm_id company, int64_t since, fm_spend **out, size_t *n,
                         fm_error *err);

@@ -237,6 +237,23 @@ int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, 
     return fm__sq_collect(q, st, sizeof **out, read_message, (void **)out, n, err);
 }
 
+int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err)
+{
+    static const char sql[] = "SELECT id, thread_id, company_id, sender, body, tainted, "
+                              "created_at FROM messages WHERE id=?1";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    memset(out, 0, sizeof *out);
+    int rc = fm__sq_one_row(q, st, "message", err);
+    if (rc == FM_OK)
+        read_message(st, out, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- ledger ------------------------------------------------------------------ */
 
 int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err)
