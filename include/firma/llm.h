@@ -104,7 +104,7 @@ typedef struct fm_provider_config {
     const char *api_key;      /* sent as a header; never logged */
     long timeout_ms;          /* per attempt; default 120000 */
     long connect_timeout_ms;  /* default 10000 */
-    int max_retries;          /* on 429, 5xx, network errors; default 4 */
+    int max_retries;          /* on 429, 5xx, network errors; 0: default 4; < 0: none */
     long backoff_base_ms;     /* first retry delay before jitter; default 500 */
     long backoff_max_ms;      /* cap; default 30000 (Retry-After is honoured up to 120 s) */
     int max_concurrency;      /* requests in flight; the rest queue; default 64 */
