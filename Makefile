@@ -31,7 +31,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps deps-test run test test-unit test-e2e bench clean
+.PHONY: all deps deps-test run test test-unit test-e2e bench clean fuzzers fuzz
 all: $(B)/firma
 
 deps:
@@ -43,7 +43,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(FM_CFLAGS) -c $< -o $@
 
-$(GEN_SRC): scripts/embed.sh $(TEMPLATE_FILES)
+build/%/gen/templates.c: scripts/embed.sh $(TEMPLATE_FILES)
 	@mkdir -p $(dir $@)
 	scripts/embed.sh solo-startup=examples/solo-startup minimal=templates/minimal > $@
 
@@ -63,6 +63,21 @@ $(B)/tests/%: tests/unit/%.c $(B)/libfirma.a
 
 units: $(UNIT_BIN)
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c against the library's sources.
+# `make test` builds them and replays a short run; `make fuzz` fuzzes for real.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/release/gen/templates.c
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
+	    $(PKG_CFLAGS) $< $(LIB_SRC) build/release/gen/templates.c -o $@ $(PKG_LIBS)
+fuzzers: $(FUZZ_BIN)
+fuzz: fuzzers
+	@for f in $(FUZZ_BIN); do echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	    mkdir -p build/fuzz/corpus-$$(basename $$f); \
+	    $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$(basename $$f) || exit 1; done
+
 # The example company: a fresh database under run/, imported and shown.
 run: deps
 	@$(MAKE) --no-print-directory MODE=release build/release/firma
@@ -71,6 +86,7 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory MODE=release build/release/firma units
 	@$(MAKE) --no-print-directory MODE=asan build/asan/firma units
+	@$(MAKE) --no-print-directory fuzzers
 	@tests/run.sh
 
 bench: deps

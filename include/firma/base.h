@@ -78,6 +78,11 @@ void fm_format_time(fm_buf *b, int64_t us);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z" (UTC). */
 int fm_parse_time(const char *s, int64_t *us_out);
 
+/* ---- text ---------------------------------------------------------------- */
+/* Whether `s` is valid UTF-8 with no NUL byte; if not, *bad is the offset of
+ * the first offending byte. */
+bool fm_utf8_valid(const char *s, size_t len, size_t *bad);
+
 /* ---- names ------------------------------------------------------------- */
 /* A handle: [a-z][a-z0-9_-]{0,39}. */
 bool fm_valid_handle(const char *s);

@@ -111,7 +111,8 @@ void fm__where_release(fm__where *w);
 int fm__read_company(const char *text, size_t len, fm_company_spec *s, fm__where *w,
                      fm_error *err);
 /* One agents/<handle>.md into `a` (handle set from the argument); the
- * manager's and autonomy's lines go to *manager_line / *autonomy_line. */
+ * manager's and autonomy's lines go to *manager_line / *autonomy_line. On
+ * error `a` holds nothing to release. */
 int fm__read_agent(const char *handle, const char *text, size_t len, fm_agent_spec *a,
                    int *manager_line, int *autonomy_line, fm_error *err);
 void fm__agent_spec_release(fm_agent_spec *a);

@@ -263,12 +263,14 @@ int fm__read_agent(const char *handle, const char *text, size_t len, fm_agent_sp
     fm__yaml y;
     if (rc == FM_OK)
         rc = fm__yaml_load(&y, path, 1, front.ptr, front.len, err);
-    if (rc != FM_OK)
-        return rc;
-    rc = read_front(&y, a, manager_line, autonomy_line, err);
-    fm__yaml_release(&y);
+    if (rc == FM_OK) {
+        rc = read_front(&y, a, manager_line, autonomy_line, err);
+        fm__yaml_release(&y);
+    }
     if (rc == FM_OK)
         a->agent.instructions = instructions(body);
+    else
+        fm__agent_spec_release(a); /* on error `a` holds nothing (found by fuzz_files) */
     return rc;
 }
 

@@ -66,8 +66,12 @@ static int collected_error(const fm__yaml *y, fm_error *err)
         int line = (e->line > 0 ? e->line : 1) + y->line_offset;
         const char *msg = e->msg ? e->msg : "syntax error";
         size_t klen = 0;
-        const char *key = e->fyt ? fy_token_get_text(e->fyt, &klen) : NULL;
-        if (key && klen && strcmp(msg, "duplicate key") == 0)
+        /* Only a duplicate key's token is read: libfyaml 0.7.12 reads past
+         * its buffer formatting some other error tokens, e.g. an undefined
+         * alias (found by tests/fuzz/fuzz_files.c). */
+        const char *key = e->fyt && strcmp(msg, "duplicate key") == 0
+                              ? fy_token_get_text(e->fyt, &klen) : NULL;
+        if (key && klen)
             return fm__yaml_fail(y, line, err, "YAML: duplicate key '%.*s'",
                                  (int)(klen > 60 ? 60 : klen), key);
         return fm__yaml_fail(y, line, err, "YAML: %s", msg);
@@ -140,6 +144,17 @@ int fm__yaml_load(fm__yaml *y, const char *path, int line_offset, const char *te
     memset(y, 0, sizeof *y);
     y->path = path;
     y->line_offset = line_offset;
+    /* Company files are UTF-8 text. Checking first also keeps libfyaml 0.7.12
+     * away from a loop it falls into on invalid UTF-8 after a '%' directive
+     * line (found by tests/fuzz/fuzz_files.c). */
+    size_t bad;
+    if (!fm_utf8_valid(text, len, &bad)) {
+        int line = line_offset + 1;
+        for (size_t i = 0; i < bad; i++)
+            line += text[i] == '\n';
+        return fm__fail(err, FM_EPARSE, path, line, "not UTF-8 text (byte 0x%02X)",
+                        (unsigned)(unsigned char)text[bad]);
+    }
     int rc = open_parser(y, text, len, err);
     if (rc == FM_OK) {
         y->doc = fy_parse_load_document(y->parser);

@@ -1,0 +1,28 @@
+# A short, bounded fuzzing run of every libFuzzer target (built by `make test`
+# with clang), seeded with the example company and the broken corpus, so a
+# crash, leak, hang (over 10 s on one input) or undefined behaviour in the
+# parsers fails the suite. `make fuzz` runs them for longer.
+. "$(dirname "$0")/lib.sh"
+bins=$(ls "$FIRMA_SRC"/build/fuzz/fuzz_* 2>/dev/null)
+[ -n "$bins" ] || { not_ok "fuzz targets are built (make fuzzers)"; finish; }
+mkdir seeds
+i=0
+for f in "$FIRMA_SRC"/examples/solo-startup/company.yaml "$FIRMA_SRC"/tests/data/broken/*/company.yaml; do
+    i=$((i + 1)); { printf '\001'; cat "$f"; } >"seeds/c$i"
+done
+for f in "$FIRMA_SRC"/examples/solo-startup/agents/*.md "$FIRMA_SRC"/tests/data/broken/*/agents/*.md; do
+    [ -f "$f" ] || continue
+    i=$((i + 1)); { printf '\000'; cat "$f"; } >"seeds/a$i"
+done
+for b in $bins; do
+    name=$(basename "$b")
+    mkdir -p "corpus-$name"
+    if "$b" -runs=30000 -max_total_time=30 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$T/$name-" "corpus-$name" seeds >"$name.log" 2>&1; then
+        ok "$name: 30,000 runs (or 30 s) without a crash, leak or hang"
+    else
+        not_ok "$name found a problem" "$(grep -E 'ERROR|SUMMARY|Test unit written' "$name.log" | head -5)"
+        cp "$T/$name-"* "$FIRMA_SRC/tests/artifacts/" 2>/dev/null
+    fi
+done
+finish
