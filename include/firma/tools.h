@@ -14,6 +14,7 @@
 
 #include "firma/errors.h"
 #include "firma/llm.h"
+#include "firma/store.h"
 
 /* The most argument text a tool call may carry. */
 #define FM_TOOL_ARGS_MAX (64 * 1024)
@@ -26,5 +27,56 @@ int fm_schema_check(const char *schema_json, const char *args_json, fm_error *er
  * the tool list in a prompt is byte-identical across wakes. */
 const fm_tool_def *fm_builtin_tools(size_t *n);
 const fm_tool_def *fm_builtin_tool(const char *name);
+
+/* ---- running the built-in tools ------------------------------------------------ */
+
+/* Who is calling and on behalf of what. */
+typedef struct fm_tool_ctx {
+    fm_store *store;
+    fm_id company, agent, run, step;
+    fm_id task;              /* the task the run is about, or 0 */
+    const char *handle;      /* the agent's handle, without @ */
+    const char *workspace;   /* absolute path of the agent's own folder (created on demand) */
+    bool tainted;            /* the run's context holds outside content */
+} fm_tool_ctx;
+
+typedef struct fm_tool_result {
+    char *text;              /* what the model reads next (never NULL after a run) */
+    bool is_error;           /* the call failed in a way the model should read and recover from */
+    fm_id approval;          /* non-zero: the run must wait for this approval (ask_manager,
+                                request_approval) */
+    bool tainted;            /* the result brings outside content (http_fetch) */
+} fm_tool_result;
+void fm_tool_result_release(fm_tool_result *r);
+
+/* The resource a call touches, for the policy: the path (file tools), host
+ * (http_fetch), command (exec) or recipient ("agent:cto", "member:ana",
+ * "customer:..."; delegate's "to" becomes "agent:TO"). NULL when the tool has
+ * none. Heap string; the caller frees it. `args_json` passed fm_schema_check. */
+char *fm_tool_resource(const char *tool, const char *args_json);
+
+/* Runs a built-in tool whose arguments passed fm_schema_check and whose call
+ * the policy allowed. Failures the model can act on (no such agent, a path
+ * outside the workspace, an illegal task move) are FM_OK with is_error set;
+ * only store/system failures return an error. Each state change goes through
+ * ops.h (so it is audited with actor "agent:HANDLE"). */
+int fm_tool_run(const fm_tool_ctx *ctx, const char *tool, const char *args_json,
+                fm_tool_result *out, fm_error *err);
+
+/* Holds a call for a decision: creates an approval (kind "tool", the tool and
+ * its arguments, the policy's reason) routed to the agent's manager — an
+ * agent manager decides within its own grants, a member decides the rest —
+ * and audits approval.request. Sets *id. */
+int fm_approval_hold(fm_store *s, const fm_tool_ctx *ctx, const char *tool, const char *args_json,
+                     const char *reason, fm_id *id, fm_error *err);
+
+/* Decides a pending approval: approved or denied by `actor` ("member:ana",
+ * "agent:ceo"), with `why` (may be NULL), audits approval.decide and wakes the
+ * waiting agent (wake kind approval, ref = the approval) in the same
+ * transaction. FM_ECONFLICT if it was already decided; FM_EPERM if `actor` is
+ * not on the approval's route (the approver, anyone above it, or an owner/admin
+ * member). */
+int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
+                       const char *actor, const char *why, fm_error *err);
 
 #endif
