@@ -83,4 +83,12 @@ int fm_task_checkout(fm_store *s, const char *actor, fm_id company, fm_id task, 
 int fm_task_checkin(fm_store *s, const char *actor, fm_id company, fm_id task, fm_id run,
                     fm_error *err);
 
+/* ---- messages ----------------------------------------------------------------- */
+/* Delivers a message to an agent from `from` (an actor string: "member:ana",
+ * "agent:ceo", or someone outside such as "customer:x@y.z", "email:..."): a new
+ * thread, the message, and a wake for the agent, in one transaction. Text from
+ * anyone who is not an agent or member is marked tainted. */
+int fm_message_deliver(fm_store *s, const char *actor, fm_id company, fm_id to_agent,
+                       const char *from, const char *text, fm_id *message_id, fm_error *err);
+
 #endif

@@ -42,8 +42,9 @@ bool fm_tool_reads_only(const char *tool);
 /* Tools that act outside the agent's own lane: risky at autonomy 1. */
 bool fm_tool_risky(const char *tool);
 /* Whether a call is privileged for taint purposes: exec, hire, http_fetch,
- * write_file, any MCP tool, and message/delegate to anyone outside the company
- * (a recipient not starting "agent:" or "member:"). */
+ * any MCP tool, and message/delegate to anyone outside the company (a
+ * recipient not starting "agent:" or "member:"). File tools are confined to
+ * the agent's workspace, so they are not. */
 bool fm_call_privileged(const char *tool, const char *resource);
 
 /* Glob match for grant patterns, '?' one character. For paths (`path`),

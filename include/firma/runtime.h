@@ -31,4 +31,39 @@ typedef struct fm_context {
 int fm_context_build(fm_store *s, fm_id run, fm_context *out, fm_error *err);
 void fm_context_release(fm_context *c);
 
+/* ---- the runtime ---------------------------------------------------------------- */
+
+typedef struct fm_runtime fm_runtime;
+
+typedef struct fm_runtime_config {
+    const char *workspaces;  /* folder holding each agent's workspace (company/agent) */
+    const char *scenario;    /* sim's scenario file; NULL: agents on "sim" cannot run */
+    int max_model_calls;     /* per run; default 16 */
+    int max_repeats;         /* identical tool calls per run; default 3 */
+    int64_t max_wall_us;     /* per run; default 10 minutes */
+    int max_tokens;          /* output tokens per model call; default 2048 */
+    int max_runs;            /* runs in flight at once; default 64 */
+    int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
+    bool until_idle;         /* stop once nothing is pending or running */
+} fm_runtime_config;
+
+typedef struct fm_runtime_stats {
+    int64_t runs_started, runs_done, runs_failed, runs_waiting;
+    int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
+} fm_runtime_stats;
+
+/* Creates a runtime on `loop` over `store` (both stay the caller's). */
+int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cfg,
+                   fm_runtime **out, fm_error *err);
+/* Starts polling for wakes. With until_idle, `idle` runs once when nothing is
+ * left to do (the caller then stops the loop or frees the runtime). */
+int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), void *arg,
+                     fm_error *err);
+/* Stops taking new work; runs in flight end at their next step. */
+void fm_runtime_stop(fm_runtime *rt);
+/* Frees a stopped runtime once its runs have ended (runs the loop's close
+ * callbacks: call uv_run afterwards until it returns). */
+void fm_runtime_free(fm_runtime *rt);
+const fm_runtime_stats *fm_runtime_stats_get(const fm_runtime *rt);
+
 #endif

@@ -226,6 +226,9 @@ typedef struct fm_store_ops {
     int (*wake_of_run)(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err);
     /* Marks the run's wakes handled. */
     int (*wake_done)(fm_store *s, fm_id run, int64_t now, fm_error *err);
+    /* Gives the run's unhandled wakes back (a run that could not finish):
+     * they are pending again, so no wake is lost. */
+    int (*wake_release)(fm_store *s, fm_id run, fm_error *err);
 
     int (*run_insert)(fm_store *s, fm_run *r, fm_error *err);
     int (*run_update)(fm_store *s, const fm_run *r, fm_error *err);

@@ -10,7 +10,9 @@
 
 static const char *const reading_tools[] = {"read_file", "list_files", "note", "ask_manager",
                                             "request_approval", "complete_task", "block_task"};
-static const char *const risky_tools[] = {"exec", "http_fetch", "write_file", "hire"};
+/* Writing files is not here: file tools are confined to the agent's own
+ * workspace and to the paths its grants name, so a write is ordinary work. */
+static const char *const risky_tools[] = {"exec", "http_fetch", "hire"};
 static const char *const path_tools[] = {"read_file", "write_file", "list_files"};
 
 static bool in(const char *tool, const char *const *set, size_t n)

@@ -130,7 +130,7 @@ static void describe_message(fm_store *s, const fm_wake *w, fm_buf *b, fm_contex
     fm_message_release(&m);
 }
 
-static void describe_approval(fm_store *s, const fm_wake *w, fm_buf *b)
+static void describe_approval(fm_store *s, const fm_wake *w, fm_buf *b, fm_context *c)
 {
     fm_approval a;
     if (s->ops->approval_get(s, w->ref, &a, NULL) != FM_OK) {
@@ -140,6 +140,23 @@ static void describe_approval(fm_store *s, const fm_wake *w, fm_buf *b)
     fm_buf_addf(b, "- Your request #%lld (%s) was %s by %s%s%s\n", (long long)a.id,
                 a.tool ? a.tool : a.kind, fm_approval_status_name(a.status),
                 a.decided_by ? a.decided_by : "?", a.why ? ": " : ".", a.why ? a.why : "");
+    /* The run resumes the work of the run that asked: the same task. */
+    fm_wake *ws = NULL;
+    size_t nw = 0;
+    if (!c->task_id && s->ops->wake_of_run(s, a.run_id, &ws, &nw, NULL) == FM_OK)
+        for (size_t i = 0; i < nw && !c->task_id; i++)
+            if (ws[i].kind == FM_WAKE_TASK)
+                c->task_id = ws[i].ref;
+    fm_wake_list_free(ws, nw);
+    /* A held tool call ran (or not) when the run started: show its outcome. */
+    fm_step *v = NULL;
+    size_t n = 0;
+    if (a.step_id && s->ops->step_list(s, a.run_id, &v, &n, NULL) == FM_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (v[i].id == a.step_id && v[i].response)
+                fm_buf_addf(b, "  %s\n", v[i].response);
+    }
+    fm_step_list_free(v, n);
     fm_approval_release(&a);
 }
 
@@ -148,7 +165,7 @@ static void describe_wake(fm_store *s, const fm_wake *w, fm_buf *b, fm_context *
     switch (w->kind) {
     case FM_WAKE_TASK: describe_task(s, w, b, c); break;
     case FM_WAKE_MESSAGE: describe_message(s, w, b, c); break;
-    case FM_WAKE_APPROVAL: describe_approval(s, w, b); break;
+    case FM_WAKE_APPROVAL: describe_approval(s, w, b, c); break;
     case FM_WAKE_TIMER: fm_buf_adds(b, "- Your scheduled check-in.\n"); break;
     default: fm_buf_adds(b, "- A feed item arrived.\n"); break;
     }

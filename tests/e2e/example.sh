@@ -1,16 +1,33 @@
 # `make run`'s job, scripts/run-example.sh, on the binary under test: the
-# example company is imported, work is delegated down the org chart, and the
-# audit log verifies. Also runs `firma bench store` small, so it cannot rot.
+# example company plays its scenario with the scripted model through
+# `firma serve`: delegation down the org chart, an approval for a risky
+# command, a budget cap that stops spending, a prompt-injection attempt that
+# policy holds, and decisions from the command line. Also runs
+# `firma bench store` small, so it cannot rot.
 . "$(dirname "$0")/lib.sh"
 OUT=$(FIRMA_RUN_DIR=$T/run "$FIRMA_SRC/scripts/run-example.sh" "$FIRMA" 2>&1); RC=$?
 expect_rc 0 "the example runs to its end"
+echo "$OUT" >"$T/example.out"
 expect_out "imported company 'solo-startup'" "the example company is imported"
-expect_out "└── @ceo  Chief Executive Officer" "the org chart is shown"
-expect_out "agent:ceo        task.add" "the CEO's delegation is attributed to the CEO"
-expect_out "(refused, exit 4)" "the illegal move is refused"
-expect_out "#4     blocked" "the task board shows a blocked task"
+expect_out "agent:ceo        task.add" "the CEO delegates, attributed to the CEO"
+expect_out "#2     done      P1  cto" "the CTO's task is done after the approval"
+expect_out "#4     done      P2  support" "support's task is done"
+expect_out "@marketing  Marketing Lead  [llm sim, paused]" "marketing is paused at its budget cap"
+expect_out "@marketing's budget would be exceeded" "with the reason, for its manager to decide"
+expect_out "status: approved by member:ana: Go ahead." "the owner approved the CTO's command"
+expect_out "status: denied by member:ana: Never send customer data" "and denied the reply to the stranger"
 expect_out "is intact" "the audit chain verifies"
-check "the database is under the run folder" test -f "$T/run/firma.db"
+export FIRMA_DB=$T/run/firma.db FIRMA_KEY_FILE=$T/run/master.key
+run log --action tool.denied --limit 0
+expect_out "agent:support" "support's attempt to run the stranger's script was refused"
+expect_out "exec" "it was exec, which support is not granted"
+run log --action message.send --limit 0
+expect_no_out "customer:mallory" "nothing was ever sent to the stranger"
+ws=$T/run/firma.db.workspaces/1
+check "the CTO wrote its code in its workspace" test -f "$ws/cto/src/alerts/slack.c"
+check "support wrote its help article" test -f "$ws/support/kb/drafts/slack-alerts.md"
+check "marketing drafted before its money ran out" test -f "$ws/marketing/drafts/annual-plan.md"
+check "no agent wrote outside its workspace" test ! -e "$T/run/firma.db.workspaces/1/../src"
 
 run bench store --agents 300 --tasks 100
 expect_rc 0 "firma bench store runs"

@@ -102,9 +102,11 @@ static void autonomy_tightens_never_widens(void **state)
     world w;
     for (int level = 0; level <= 2; level++) {
         world_init(&w, level);
-        fm_ceiling want_write = level == 2 ? FM_CEIL_ALLOW : FM_CEIL_ASK;
+        fm_ceiling want_write = level == 0 ? FM_CEIL_ASK : FM_CEIL_ALLOW;
+        fm_ceiling want_fetch = level == 2 ? FM_CEIL_ALLOW : FM_CEIL_ASK;
         fm_ceiling want_msg = level == 0 ? FM_CEIL_ASK : FM_CEIL_ALLOW;
         assert_int_equal(decide(&w, "write_file", "src/a.c", false, NULL), want_write);
+        assert_int_equal(decide(&w, "http_fetch", "docs.python.org", false, NULL), want_fetch);
         assert_int_equal(decide(&w, "message", "agent:ceo", false, NULL), want_msg);
         assert_int_equal(decide(&w, "read_file", "src/a.c", false, NULL), FM_CEIL_ALLOW);
         /* A deny stays a deny at every level. */
@@ -113,7 +115,7 @@ static void autonomy_tightens_never_widens(void **state)
     /* The company's cap lowers an agent's level. */
     world_init(&w, 2);
     w.company.max_autonomy = 1;
-    assert_int_equal(decide(&w, "write_file", "src/a.c", false, NULL), FM_CEIL_ASK);
+    assert_int_equal(decide(&w, "http_fetch", "docs.python.org", false, NULL), FM_CEIL_ASK);
 }
 
 static void taint_cannot_drive_privileged_tools(void **state)
@@ -125,7 +127,8 @@ static void taint_cannot_drive_privileged_tools(void **state)
     assert_int_equal(decide(&w, "message", "agent:ceo", true, NULL), FM_CEIL_ALLOW);
     assert_int_equal(decide(&w, "message", "customer:x@y.z", true, why), FM_CEIL_ASK);
     assert_non_null(strstr(why, "content from outside the company"));
-    assert_int_equal(decide(&w, "write_file", "src/a.c", true, NULL), FM_CEIL_ASK);
+    assert_int_equal(decide(&w, "write_file", "src/a.c", true, NULL), FM_CEIL_ALLOW);
+    assert_int_equal(decide(&w, "exec", "git status", true, NULL), FM_CEIL_ASK);
     assert_int_equal(decide(&w, "http_fetch", "docs.python.org", true, NULL), FM_CEIL_ASK);
     assert_int_equal(decide(&w, "read_file", "src/a.c", true, NULL), FM_CEIL_ALLOW);
     w.company.tainted = FM_CEIL_DENY;

@@ -447,6 +447,7 @@ const fm_store_ops fm__sqlite_ops = {
     .wake_take = fm__sq_wake_take,
     .wake_of_run = fm__sq_wake_of_run,
     .wake_done = fm__sq_wake_done,
+    .wake_release = fm__sq_wake_release,
     .run_insert = fm__sq_run_insert,
     .run_update = fm__sq_run_update,
     .run_get = fm__sq_run_get,

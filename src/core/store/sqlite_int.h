@@ -117,6 +117,7 @@ int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, 
 int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
                      fm_error *err);
 int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err);
+int fm__sq_wake_release(fm_store *s, fm_id run, fm_error *err);
 int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err);
 int fm__sq_run_insert(fm_store *s, fm_run *r, fm_error *err);
 int fm__sq_run_update(fm_store *s, const fm_run *r, fm_error *err);

@@ -107,6 +107,17 @@ int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err)
     return fm__sq_exec(q, st, err);
 }
 
+int fm__sq_wake_release(fm_store *s, fm_id run, fm_error *err)
+{
+    static const char sql[] = "UPDATE wakes SET run_id=0 WHERE run_id=?1 AND done_at=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, run);
+    return fm__sq_exec(q, st, err);
+}
+
 /* ---- runs ------------------------------------------------------------------------ */
 
 #define RUN_COLS "id, company_id, agent_id, status, reason, tainted, started_at, ended_at"

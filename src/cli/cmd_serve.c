@@ -1,0 +1,135 @@
+/*
+ * firma serve: run the companies in the database. One process, one libuv
+ * loop; agents wake on work, think with their model, use their tools.
+ * SIGINT/SIGTERM stop it cleanly: runs in flight end at their next step and
+ * give back the wakes they had not finished, so nothing is lost.
+ */
+#include "cli/cli.h"
+#include "firma/runtime.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct serve {
+    fm_cli *c;
+    fm_runtime *rt;
+    uv_signal_t sigint, sigterm;
+    bool done;
+} serve;
+
+static void shut(serve *sv)
+{
+    if (sv->done)
+        return;
+    sv->done = true;
+    fm_runtime_stop(sv->rt);
+    uv_signal_stop(&sv->sigint);
+    uv_signal_stop(&sv->sigterm);
+    uv_close((uv_handle_t *)&sv->sigint, NULL);
+    uv_close((uv_handle_t *)&sv->sigterm, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+    fprintf(stderr, "firma serve: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    shut(h->data);
+}
+
+static void on_idle(fm_runtime *rt, void *arg)
+{
+    shut(arg);
+}
+
+/* After the runtime stops: sign a checkpoint of every company's audit head. */
+static void checkpoint_all(fm_cli *c)
+{
+    fm_company *v;
+    size_t n;
+    if (c->store->ops->company_list(c->store, &v, &n, &c->err) != FM_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        c->company.id = v[i].id;
+        cli_checkpoint(c);
+    }
+    c->company.id = 0;
+    fm_company_list_free(v, n);
+}
+
+static void print_stats(const fm_runtime_stats *st, bool json)
+{
+    if (json) {
+        cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "runs_started",
+                                 st->runs_started, "runs_done", st->runs_done, "runs_failed",
+                                 st->runs_failed, "runs_waiting", st->runs_waiting, "model_calls",
+                                 st->model_calls, "tool_calls", st->tool_calls, "tool_denied",
+                                 st->tool_denied, "tool_held", st->tool_held, "budget_refused",
+                                 st->budget_refused));
+        return;
+    }
+    printf("runs: %lld started, %lld done, %lld waiting for approval, %lld stopped\n"
+           "model calls: %lld; tool calls: %lld run, %lld refused, %lld held for approval; "
+           "budget refusals: %lld\n",
+           (long long)st->runs_started, (long long)st->runs_done, (long long)st->runs_waiting,
+           (long long)st->runs_failed, (long long)st->model_calls, (long long)st->tool_calls,
+           (long long)st->tool_denied, (long long)st->tool_held, (long long)st->budget_refused);
+}
+
+static int serve_run(fm_cli *c, cli_args *a)
+{
+    int rc = cli_open(c);
+    if (rc != FM_OK)
+        return cli_fail(c, rc);
+    char *ws = fm_xasprintf("%s.workspaces", c->db_path);
+    fm_runtime_config cfg = {.workspaces = cli_opt(a, "workspaces") ? cli_opt(a, "workspaces") : ws,
+                             .scenario = cli_opt(a, "scenario"),
+                             .until_idle = cli_flag(a, "until-idle")};
+    int64_t v;
+    if (cli_opt(a, "max-runs") && fm_parse_i64(cli_opt(a, "max-runs"), &v) == FM_OK)
+        cfg.max_runs = (int)v;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    serve sv = {.c = c};
+    rc = fm_runtime_new(&loop, c->store, &cfg, &sv.rt, &c->err);
+    if (rc != FM_OK) {
+        uv_loop_close(&loop);
+        free(ws);
+        return cli_fail(c, rc);
+    }
+    uv_signal_init(&loop, &sv.sigint);
+    uv_signal_init(&loop, &sv.sigterm);
+    sv.sigint.data = sv.sigterm.data = &sv;
+    uv_signal_start(&sv.sigint, on_signal, SIGINT);
+    uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
+    fm_runtime_start(sv.rt, on_idle, &sv, &c->err);
+    if (!c->json)
+        fprintf(stderr, "firma serve: running %s%s\n", c->db_path,
+                cfg.until_idle ? " until there is nothing left to do" : " (Ctrl-C stops)");
+    uv_run(&loop, UV_RUN_DEFAULT);
+    fm_runtime_stats st = *fm_runtime_stats_get(sv.rt);
+    fm_runtime_free(sv.rt);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    checkpoint_all(c);
+    print_stats(&st, c->json);
+    free(ws);
+    return 0;
+}
+
+const cli_command cmd_serve = {
+    .name = "serve",
+    .summary = "run the companies: agents wake, think and act",
+    .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
+             "[--max-runs N]\n\n"
+             "Runs every company in the database in one process. Agents wake on their\n"
+             "tasks and messages, call their model, and use the tools their grants allow;\n"
+             "risky calls wait for approval (firma approvals).\n"
+             "  --scenario FILE  what the sim model answers (docs/sim.md)\n"
+             "  --until-idle     stop once nothing is pending or running\n"
+             "  --workspaces DIR where agents' files live (default <db>.workspaces)\n"
+             "  --max-runs N     runs in flight at once (default 64)\n"
+             "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
+             "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
+    .options = "scenario=,until-idle,workspaces=,max-runs=",
+    .run = serve_run,
+};

@@ -1,0 +1,560 @@
+/*
+ * A run: one agent handling the wakes it took, as a state machine whose
+ * every step is written to the store before the next begins.
+ *
+ *   start_run ──> next_call ──(reserve budget)──> provider.call
+ *                    ^                                  │
+ *                    │                           on_model_done
+ *                    │                       (settle, write the model step)
+ *                    │                                  │
+ *                    └───── tool calls allowed ◄── run_calls ──► held for approval
+ *                                                        │          (WAITING)
+ *                                     no calls: DONE ◄───┘
+ *
+ * Each tool call is checked in order: a tool the agent was given, arguments
+ * that fit its schema (fm_schema_check), then the policy (fm_policy_decide).
+ * Denials and bad arguments go back to the model as errors it can read.
+ * Caps — model calls per run, repeated identical calls, wall time — end the
+ * run with a reason a person can read, as do a pause (the kill switch) and a
+ * budget refusal. A run that cannot finish gives its wakes back, so none is
+ * lost.
+ */
+#include "runtime/run_int.h"
+
+#include "firma/base.h"
+#include "firma/governance.h"
+#include "firma/ops.h"
+#include "firma/policy.h"
+#include "firma/tools.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the conversation --------------------------------------------------------- */
+
+static fm_chat_msg *convo_push(run *r, fm_msg_role role)
+{
+    if (r->n_msgs == r->cap_msgs) {
+        r->cap_msgs = r->cap_msgs ? r->cap_msgs * 2 : 8;
+        r->msgs = fm_xreallocarray(r->msgs, r->cap_msgs, sizeof *r->msgs);
+    }
+    fm_chat_msg *m = &r->msgs[r->n_msgs++];
+    memset(m, 0, sizeof *m);
+    m->role = role;
+    return m;
+}
+
+static void convo_free(run *r)
+{
+    for (size_t i = 0; i < r->n_msgs; i++) {
+        fm_chat_msg *m = &r->msgs[i];
+        free(m->text);
+        free(m->tool_call_id);
+        for (size_t k = 0; k < m->n_calls; k++)
+            fm_tool_call_release(&m->calls[k]);
+        free(m->calls);
+    }
+    free(r->msgs);
+    r->msgs = NULL;
+    r->n_msgs = r->cap_msgs = 0;
+}
+
+static size_t convo_bytes(const run *r)
+{
+    size_t n = r->ctx.system ? strlen(r->ctx.system) : 0;
+    for (size_t i = 0; i < r->n_msgs; i++) {
+        n += r->msgs[i].text ? strlen(r->msgs[i].text) : 0;
+        for (size_t k = 0; k < r->msgs[i].n_calls; k++)
+            n += strlen(r->msgs[i].calls[k].args_json) + strlen(r->msgs[i].calls[k].name);
+    }
+    for (size_t i = 0; i < r->ctx.n_tools; i++)
+        n += strlen(r->ctx.tools[i]->schema_json) + strlen(r->ctx.tools[i]->description);
+    return n;
+}
+
+/* ---- ending ------------------------------------------------------------------------ */
+
+void fm__run_end(run *r, fm_run_status status, const char *reason)
+{
+    fm_runtime *rt = r->rt;
+    fm_store *s = rt->store;
+    fm_error err;
+    fm_run rec = {.id = r->id, .company_id = r->company, .agent_id = r->agent, .status = status,
+                  .reason = (char *)reason, .tainted = r->ctx.tainted,
+                  .started_at = r->started_us, .ended_at = fm_now_us()};
+    if (s->ops->begin(s, &err) == FM_OK) {
+        int rc = s->ops->run_update(s, &rec, &err);
+        if (rc == FM_OK)
+            rc = status == FM_RUN_FAILED ? s->ops->wake_release(s, r->id, &err)
+                                         : s->ops->wake_done(s, r->id, fm_now_us(), &err);
+        fm_store_end(s, rc, &err);
+    }
+    rt->stats.runs_done += status == FM_RUN_DONE;
+    rt->stats.runs_failed += status == FM_RUN_FAILED;
+    rt->stats.runs_waiting += status == FM_RUN_WAITING;
+    fm__runtime_detach(rt, r);
+    convo_free(r);
+    fm_context_release(&r->ctx);
+    fm_agent_release(&r->agent_rec);
+    fm_company_release(&r->company_rec);
+    free(r->model_name);
+    free(r);
+}
+
+/* ---- steps ------------------------------------------------------------------------- */
+
+static int step_write(run *r, fm_step *st)
+{
+    fm_error err;
+    st->run_id = r->id;
+    st->seq = ++r->seq;
+    return r->rt->store->ops->step_insert(r->rt->store, st, &err);
+}
+
+static void step_finish(run *r, fm_step *st, const char *response)
+{
+    fm_error err;
+    st->status = FM_STEP_FINISHED;
+    st->response = (char *)response;
+    st->ended_at = fm_now_us();
+    r->rt->store->ops->step_update(r->rt->store, st, &err);
+    st->response = NULL;
+}
+
+static char *assistant_json(const fm_llm_response *resp)
+{
+    json_t *calls = json_array();
+    for (size_t i = 0; i < resp->n_calls; i++)
+        json_array_append_new(calls, json_pack("{s:s, s:s, s:s}", "id", resp->calls[i].id, "name",
+                                               resp->calls[i].name, "args",
+                                               resp->calls[i].args_json));
+    json_t *o = json_pack("{s:s?, s:o}", "text", resp->text, "calls", calls);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *r = fm_xstrdup(s ? s : "{}");
+    free(s);
+    return r;
+}
+
+/* ---- one tool call ---------------------------------------------------------------- */
+
+static bool granted(const run *r, const char *name)
+{
+    for (size_t i = 0; i < r->ctx.n_tools; i++)
+        if (strcmp(r->ctx.tools[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+static void audit_denied(run *r, const char *tool, const char *resource, const char *why)
+{
+    fm_store *s = r->rt->store;
+    fm_error err;
+    if (s->ops->begin(s, &err) != FM_OK)
+        return;
+    char *actor = fm_xasprintf("agent:%s", r->agent_rec.handle);
+    json_t *d = json_pack("{s:s, s:s?, s:s, s:I}", "tool", tool, "resource", resource, "why", why,
+                          "run", (json_int_t)r->id);
+    char *details = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = fm_audit_append(s, r->company, actor, "tool.denied", actor, details, &err);
+    fm_store_end(s, rc, &err);
+    free(details);
+    json_decref(d);
+    free(actor);
+}
+
+/* Decides and runs one call. The result text goes into *text (heap); returns
+ * CALL_HELD when the run must wait for approval #*approval. */
+static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, char **text,
+                                   bool *is_error, fm_id *approval)
+{
+    fm_error err;
+    fm_error_clear(&err);
+    if (!granted(r, c->name)) {
+        /* Worth recording: a model reaching for a tool it lacks is what a
+         * prompt injection looks like from here. */
+        audit_denied(r, c->name, NULL, "the agent has no grant for this tool");
+        *text = fm_xasprintf("You have no tool named '%s'. Use only the tools you were given.",
+                             c->name);
+        *is_error = true;
+        r->rt->stats.tool_denied++;
+        return CALL_DONE;
+    }
+    const fm_tool_def *def = fm_builtin_tool(c->name);
+    if (fm_schema_check(def->schema_json, c->args_json, &err) != FM_OK) {
+        *text = fm_xasprintf("Bad arguments for %s: %s", c->name, err.msg);
+        *is_error = true;
+        return CALL_DONE;
+    }
+    char *resource = fm_tool_resource(c->name, c->args_json);
+    fm_policy_query q = {.agent = &r->agent_rec, .company = &r->company_rec.policies,
+                         .tool = c->name, .resource = resource, .tainted = r->ctx.tainted};
+    fm_policy_result pol;
+    fm_policy_decide(&q, &pol);
+    fm_tool_ctx tc = {.store = r->rt->store, .company = r->company, .agent = r->agent,
+                      .run = r->id, .step = st->id, .task = r->ctx.task_id,
+                      .handle = r->agent_rec.handle, .workspace = r->workspace,
+                      .tainted = r->ctx.tainted};
+    call_outcome out = CALL_DONE;
+    if (pol.decision == FM_CEIL_DENY) {
+        audit_denied(r, c->name, resource, pol.why);
+        *text = fm_xasprintf("Refused by policy: %s.", pol.why);
+        *is_error = true;
+        r->rt->stats.tool_denied++;
+    } else if (pol.decision == FM_CEIL_ASK) {
+        if (fm_approval_hold(r->rt->store, &tc, c->name, c->args_json, pol.why, approval, &err) ==
+            FM_OK) {
+            *text = fm_xasprintf("Held for approval #%lld: %s. You will be woken with the "
+                                 "decision.", (long long)*approval, pol.why);
+            r->rt->stats.tool_held++;
+            out = CALL_HELD;
+        } else {
+            *text = fm_xasprintf("Could not ask for approval: %s", err.msg);
+            *is_error = true;
+        }
+    } else {
+        fm_tool_result res = {0};
+        if (fm_tool_run(&tc, c->name, c->args_json, &res, &err) == FM_OK) {
+            *text = res.text ? res.text : fm_xstrdup("Done.");
+            res.text = NULL;
+            *is_error = res.is_error;
+            r->ctx.tainted |= res.tainted;
+            if (res.approval) {
+                *approval = res.approval;
+                out = CALL_HELD;
+            }
+        } else {
+            *text = fm_xasprintf("The tool failed: %s", err.msg);
+            *is_error = true;
+        }
+        fm_tool_result_release(&res);
+        r->rt->stats.tool_calls++;
+    }
+    free(resource);
+    return out;
+}
+
+static bool repeated(run *r, const fm_tool_call *c)
+{
+    int same = 0;
+    for (size_t i = 0; i < r->n_msgs; i++)
+        for (size_t k = 0; k < r->msgs[i].n_calls; k++)
+            same += strcmp(r->msgs[i].calls[k].name, c->name) == 0 &&
+                    strcmp(r->msgs[i].calls[k].args_json, c->args_json) == 0;
+    return same > r->rt->cfg.max_repeats;
+}
+
+/* Runs the calls of the last assistant message in order. Returns false if the
+ * run ended (held for approval or capped). The calls array is read through
+ * its own pointer: appending tool messages may move r->msgs, not it. */
+static bool run_calls(run *r)
+{
+    const fm_tool_call *calls = r->msgs[r->n_msgs - 1].calls;
+    size_t n = r->msgs[r->n_msgs - 1].n_calls;
+    fm_id held = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fm_tool_call *c = &calls[i];
+        if (repeated(r, c)) {
+            char *why = fm_xasprintf("stopped: the same %s call was repeated more than %d times",
+                                     c->name, r->rt->cfg.max_repeats);
+            fm__run_end(r, FM_RUN_FAILED, why);
+            free(why);
+            return false;
+        }
+        fm_step st = {.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c->name,
+                      .started_at = fm_now_us()};
+        json_t *req = json_pack("{s:s, s:s, s:s}", "id", c->id, "name", c->name, "args",
+                                c->args_json);
+        st.request = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+        step_write(r, &st);
+        char *text = NULL;
+        bool is_error = false;
+        fm_id approval = 0;
+        bool this_held = false;
+        if (held)
+            text = fm_xasprintf("Not run: an earlier call in this turn is waiting for approval "
+                                "#%lld.", (long long)held);
+        else if (decide_and_run(r, c, &st, &text, &is_error, &approval) == CALL_HELD)
+            held = approval, this_held = approval != 0 && strcmp(c->name, "ask_manager") != 0 &&
+                                         strcmp(c->name, "request_approval") != 0;
+        if (this_held) {
+            /* A held call's step stays "started" until the decision: running
+             * it then first marks it finished, so it runs at most once. */
+            st.response = text;
+            r->rt->store->ops->step_update(r->rt->store, &st, NULL);
+            st.response = NULL;
+        } else {
+            step_finish(r, &st, text);
+        }
+        free(st.request);
+        fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
+        m->text = text;
+        m->tool_call_id = fm_xstrdup(c->id);
+        m->is_error = is_error;
+    }
+    if (held) {
+        char *why = fm_xasprintf("waiting for approval #%lld", (long long)held);
+        fm__run_end(r, FM_RUN_WAITING, why);
+        free(why);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the model call ------------------------------------------------------------------ */
+
+static void next_call(run *r);
+
+static void keep_response(run *r, fm_llm_response *resp)
+{
+    fm_chat_msg *m = convo_push(r, FM_MSG_ASSISTANT);
+    m->text = resp->text;
+    m->calls = resp->calls;
+    m->n_calls = resp->n_calls;
+    resp->text = NULL;
+    resp->calls = NULL;
+    resp->n_calls = 0;
+}
+
+static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm_error *perr)
+{
+    run *r = arg;
+    fm_error err;
+    int64_t usd = resp ? fm_price_cost(&r->price, resp->usage.input, resp->usage.cached,
+                                       resp->usage.output)
+                       : 0;
+    /* A failed call is settled at zero: providers do not bill failed requests. */
+    fm_budget_settle(r->rt->store, &r->res, r->agent_rec.model, usd,
+                     resp ? resp->usage.input : 0, resp ? resp->usage.cached : 0,
+                     resp ? resp->usage.output : 0, &err);
+    r->in_call = false;
+    if (status != FM_OK || !resp) {
+        char *why = fm_xasprintf("the model call failed: %s", perr ? fm_error_text(perr) : "?");
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        return;
+    }
+    fm_step st = {.kind = FM_STEP_MODEL, .status = FM_STEP_FINISHED,
+                  .request = assistant_json(resp), .prompt_bytes = (int64_t)r->last_prompt_bytes,
+                  .tokens_in = resp->usage.input, .tokens_cached = resp->usage.cached,
+                  .tokens_out = resp->usage.output, .usd_micro = usd,
+                  .started_at = r->call_started_us, .ended_at = fm_now_us()};
+    step_write(r, &st);
+    free(st.request);
+    keep_response(r, resp);
+    if (r->msgs[r->n_msgs - 1].n_calls == 0) {
+        fm__run_end(r, FM_RUN_DONE, "ended its turn");
+        return;
+    }
+    if (run_calls(r))
+        next_call(r);
+}
+
+/* The reasons to stop before calling the model again. */
+static const char *must_stop(run *r, char *buf, size_t len)
+{
+    fm_agent now;
+    fm_error err;
+    if (r->rt->stopping)
+        return "stopped: firma is shutting down (its wakes are kept for the next start)";
+    if (r->model_calls >= r->rt->cfg.max_model_calls) {
+        snprintf(buf, len, "stopped: reached the cap of %d model calls in one run",
+                 r->rt->cfg.max_model_calls);
+        return buf;
+    }
+    if (fm_now_us() - r->started_us > r->rt->cfg.max_wall_us) {
+        snprintf(buf, len, "stopped: ran longer than %lld s",
+                 (long long)(r->rt->cfg.max_wall_us / 1000000));
+        return buf;
+    }
+    if (r->rt->store->ops->agent_get(r->rt->store, r->agent, &now, &err) == FM_OK) {
+        bool paused = now.status != FM_AGENT_ACTIVE;
+        fm_agent_release(&now);
+        if (paused)
+            return "stopped: the agent was paused";
+    }
+    return NULL;
+}
+
+static void next_call(run *r)
+{
+    char buf[160];
+    const char *stop = must_stop(r, buf, sizeof buf);
+    if (stop) {
+        fm__run_end(r, FM_RUN_FAILED, stop);
+        return;
+    }
+    fm_error err;
+    fm_error_clear(&err);
+    r->last_prompt_bytes = convo_bytes(r);
+    int64_t in = (int64_t)(r->last_prompt_bytes / 4 + 16);
+    int64_t worst = fm_price_cost(&r->price, in, 0, r->rt->cfg.max_tokens);
+    if (fm_budget_reserve(r->rt->store, r->company, r->agent, r->id, worst,
+                          in + r->rt->cfg.max_tokens, &r->res, &err) != FM_OK) {
+        r->rt->stats.budget_refused++;
+        fm__runtime_budget_stop(r->rt, r, err.msg);
+        char *why = fm_xasprintf("stopped: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        return;
+    }
+    fm_tool_def *defs = fm_xcalloc(r->ctx.n_tools + 1, sizeof *defs);
+    for (size_t i = 0; i < r->ctx.n_tools; i++)
+        defs[i] = *r->ctx.tools[i];
+    fm_llm_request req = {.model = r->model_name, .system = r->ctx.system, .msgs = r->msgs,
+                          .n_msgs = r->n_msgs, .tools = defs, .n_tools = r->ctx.n_tools,
+                          .max_tokens = r->rt->cfg.max_tokens, .agent = r->agent_rec.handle,
+                          .wake_kind = r->ctx.wake_kind};
+    r->model_calls++;
+    r->in_call = true;
+    r->call_started_us = fm_now_us();
+    r->rt->stats.model_calls++;
+    int rc = r->provider->ops->call(r->provider, &req, on_model_done, r, &err);
+    free(defs);
+    if (rc != FM_OK) {
+        r->in_call = false;
+        fm_budget_settle(r->rt->store, &r->res, r->agent_rec.model, 0, 0, 0, 0, NULL);
+        char *why = fm_xasprintf("the model call could not start: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+    }
+}
+
+/* ---- starting ------------------------------------------------------------------------- */
+
+/* The held call behind a decided approval: finish its step first (the claim
+ * that makes it run at most once), then run it if approved. The result is
+ * kept on the step, where the context shows it to the agent. */
+static void settle_held_call(run *r, const fm_approval *a)
+{
+    fm_store *s = r->rt->store;
+    fm_step *v = NULL;
+    size_t n = 0;
+    fm_error err;
+    if (s->ops->step_list(s, a->run_id, &v, &n, &err) != FM_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        fm_step *st = &v[i];
+        if (st->id != a->step_id || st->status != FM_STEP_STARTED || !st->tool)
+            continue;
+        st->status = FM_STEP_FINISHED;
+        st->ended_at = fm_now_us();
+        free(st->response);
+        st->response = fm_xstrdup("running after approval");
+        if (s->ops->step_update(s, st, &err) != FM_OK)
+            break;
+        fm_tool_result res = {0};
+        fm_tool_ctx tc = {.store = s, .company = r->company, .agent = r->agent, .run = r->id,
+                          .step = st->id, .handle = r->agent_rec.handle,
+                          .workspace = r->workspace};
+        free(st->response);
+        if (a->status != FM_APPROVAL_APPROVED)
+            st->response = fm_xasprintf("Not run: denied by %s%s%s", a->decided_by,
+                                        a->why ? ": " : ".", a->why ? a->why : "");
+        else if (fm_tool_run(&tc, st->tool, a->args, &res, &err) == FM_OK)
+            st->response = fm_xasprintf("It ran: %s", res.text ? res.text : "done");
+        else
+            st->response = fm_xasprintf("It failed: %s", err.msg);
+        r->ctx.tainted |= res.tainted;
+        fm_tool_result_release(&res);
+        s->ops->step_update(s, st, &err);
+    }
+    fm_step_list_free(v, n);
+}
+
+static void settle_approvals(run *r)
+{
+    fm_store *s = r->rt->store;
+    fm_wake *w = NULL;
+    size_t n = 0;
+    fm_error err;
+    if (s->ops->wake_of_run(s, r->id, &w, &n, &err) != FM_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        fm_approval a;
+        if (w[i].kind != FM_WAKE_APPROVAL || s->ops->approval_get(s, w[i].ref, &a, &err) != FM_OK)
+            continue;
+        if (a.step_id && a.status != FM_APPROVAL_PENDING && a.agent_id == r->agent)
+            settle_held_call(r, &a);
+        fm_approval_release(&a);
+    }
+    fm_wake_list_free(w, n);
+}
+
+/* The task the run is about moves from todo to doing: the agent has it now. */
+static void take_task(run *r)
+{
+    fm_task t;
+    fm_error err;
+    if (!r->ctx.task_id || r->rt->store->ops->task_get(r->rt->store, r->ctx.task_id, &t, &err))
+        return;
+    if (t.status == FM_TASK_TODO && t.assignee == r->agent) {
+        char *actor = fm_xasprintf("agent:%s", r->agent_rec.handle);
+        fm_task_move(r->rt->store, actor, r->company, t.id, FM_TASK_DOING, NULL, &err);
+        free(actor);
+    }
+    fm_task_release(&t);
+}
+
+static int load(run *r, fm_error *err)
+{
+    fm_store *s = r->rt->store;
+    int rc = s->ops->agent_get(s, r->agent, &r->agent_rec, err);
+    if (rc == FM_OK) {
+        snprintf(r->workspace, sizeof r->workspace, "%s/%lld/%s", r->rt->cfg.workspaces,
+                 (long long)r->company, r->agent_rec.handle);
+        settle_approvals(r);
+    }
+    if (rc == FM_OK)
+        rc = s->ops->company_get(s, r->company, &r->company_rec, err);
+    bool held_taint = r->ctx.tainted; /* a held call that ran may have read outside content */
+    if (rc == FM_OK)
+        rc = fm_context_build(s, r->id, &r->ctx, err);
+    r->ctx.tainted |= held_taint;
+    if (rc == FM_OK)
+        rc = fm_price_lookup(r->agent_rec.model, &r->price, err);
+    if (rc == FM_OK)
+        rc = fm__runtime_provider(r->rt, r->agent_rec.model, &r->provider, &r->model_name, err);
+    if (rc == FM_OK)
+        take_task(r);
+    return rc;
+}
+
+void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
+{
+    fm_store *s = rt->store;
+    fm_error err;
+    fm_error_clear(&err);
+    run *r = fm_xcalloc(1, sizeof *r);
+    r->rt = rt;
+    r->company = company;
+    r->agent = agent;
+    r->started_us = fm_now_us();
+    fm_run rec = {.company_id = company, .agent_id = agent, .status = FM_RUN_RUNNING,
+                  .started_at = r->started_us};
+    size_t taken = 0;
+    int rc = s->ops->begin(s, &err);
+    if (rc == FM_OK)
+        rc = s->ops->run_insert(s, &rec, &err);
+    if (rc == FM_OK)
+        rc = s->ops->wake_take(s, agent, rec.id, fm_now_us(), &taken, &err);
+    rc = fm_store_end(s, rc, &err);
+    if (rc != FM_OK) {
+        free(r);
+        return; /* the wakes are still pending: the next poll tries again */
+    }
+    r->id = rec.id;
+    fm__runtime_attach(rt, r);
+    rt->stats.runs_started++;
+    if ((rc = load(r, &err)) != FM_OK) {
+        char *why = fm_xasprintf("could not start: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        return;
+    }
+    fm_chat_msg *m = convo_push(r, FM_MSG_USER);
+    m->text = fm_xstrdup(r->ctx.wake_text);
+    next_call(r);
+}

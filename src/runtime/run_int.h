@@ -1,0 +1,58 @@
+/* Internals shared by the runtime's files: the run record in memory and the
+ * scheduler's hooks. */
+#ifndef FIRMA_RUN_INT_H
+#define FIRMA_RUN_INT_H
+
+#include "firma/governance.h"
+#include "firma/runtime.h"
+
+typedef enum { CALL_DONE, CALL_HELD } call_outcome;
+
+typedef struct run {
+    fm_runtime *rt;
+    fm_id id, company, agent;
+    fm_agent agent_rec;
+    fm_company company_rec;
+    fm_context ctx;
+    fm_chat_msg *msgs;      /* the conversation, rebuilt from steps on resume */
+    size_t n_msgs, cap_msgs;
+    int seq;                /* the last step's number */
+    int model_calls;
+    bool in_call;           /* a model call is in flight */
+    fm_reservation res;
+    fm_price price;
+    fm_provider *provider;
+    char *model_name;       /* the provider's name for the model (no prefix) */
+    char workspace[1024];
+    size_t last_prompt_bytes;
+    int64_t started_us, call_started_us;
+    struct run *next, **prevp;
+} run;
+
+struct fm_runtime {
+    uv_loop_t *loop;
+    fm_store *store;
+    fm_runtime_config cfg;
+    uv_timer_t poll;
+    fm_provider *sim, *openai, *anthropic;
+    run *runs;              /* in flight */
+    size_t n_runs;
+    bool stopping, started;
+    void (*idle)(fm_runtime *rt, void *arg);
+    void *idle_arg;
+    fm_runtime_stats stats;
+};
+
+void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
+void fm__run_end(run *r, fm_run_status status, const char *reason);
+void fm__runtime_attach(fm_runtime *rt, run *r);
+void fm__runtime_detach(fm_runtime *rt, run *r);
+/* The provider for an agent's model ("sim", "openai:NAME", "anthropic:NAME",
+ * "local:NAME" through the OpenAI-compatible client); *name gets the model's
+ * name as the provider knows it (heap). */
+int fm__runtime_provider(fm_runtime *rt, const char *model, fm_provider **out, char **name,
+                         fm_error *err);
+/* At the budget cap: pause the agent and ask its manager for more. */
+void fm__runtime_budget_stop(fm_runtime *rt, run *r, const char *why);
+
+#endif

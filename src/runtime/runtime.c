@@ -1,0 +1,228 @@
+/*
+ * The runtime's scheduler: one libuv loop, a poll timer, the runs in flight.
+ *
+ * Wakes live in the store; memory holds only the runs in flight. Each tick
+ * reads the pending wakes oldest first and starts a run for every agent that
+ * has one, is active, and is not already running — one run per agent; wakes
+ * that arrive during a run wait and are taken together by the agent's next
+ * run (coalescing). Oldest-first across agents, and going back to the store
+ * after every run, keeps one busy agent from starving the rest. A global cap
+ * bounds the runs in flight.
+ */
+#include "runtime/run_int.h"
+
+#include "firma/base.h"
+#include "firma/ops.h"
+#include "firma/sim.h"
+#include "firma/tools.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void defaults(fm_runtime_config *c)
+{
+    if (c->max_model_calls <= 0)
+        c->max_model_calls = 16;
+    if (c->max_repeats <= 0)
+        c->max_repeats = 3;
+    if (c->max_wall_us <= 0)
+        c->max_wall_us = 10LL * 60 * 1000000;
+    if (c->max_tokens <= 0)
+        c->max_tokens = 2048;
+    if (c->max_runs <= 0)
+        c->max_runs = 64;
+    if (c->poll_ms <= 0)
+        c->poll_ms = 200;
+}
+
+int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cfg,
+                   fm_runtime **out, fm_error *err)
+{
+    fm_runtime *rt = fm_xcalloc(1, sizeof *rt);
+    rt->loop = loop;
+    rt->store = store;
+    rt->cfg = *cfg;
+    defaults(&rt->cfg);
+    if (!rt->cfg.workspaces)
+        rt->cfg.workspaces = "workspaces";
+    if (rt->cfg.scenario) {
+        int rc = fm_sim_new(loop, rt->cfg.scenario, &rt->sim, err);
+        if (rc != FM_OK) {
+            free(rt);
+            return rc;
+        }
+    }
+    uv_timer_init(loop, &rt->poll);
+    rt->poll.data = rt;
+    *out = rt;
+    return FM_OK;
+}
+
+void fm__runtime_attach(fm_runtime *rt, run *r)
+{
+    r->next = rt->runs;
+    if (r->next)
+        r->next->prevp = &r->next;
+    r->prevp = &rt->runs;
+    rt->runs = r;
+    rt->n_runs++;
+}
+
+/* A run ended: look for more work at once (its agent may have new wakes). */
+void fm__runtime_detach(fm_runtime *rt, run *r)
+{
+    *r->prevp = r->next;
+    if (r->next)
+        r->next->prevp = r->prevp;
+    rt->n_runs--;
+    if (!rt->stopping && rt->started)
+        uv_timer_start(&rt->poll, rt->poll.timer_cb, 0, rt->cfg.poll_ms);
+}
+
+static bool running(const fm_runtime *rt, fm_id agent)
+{
+    for (const run *r = rt->runs; r; r = r->next)
+        if (r->agent == agent)
+            return true;
+    return false;
+}
+
+static bool agent_active(fm_runtime *rt, fm_id agent)
+{
+    fm_agent a;
+    fm_error err;
+    if (rt->store->ops->agent_get(rt->store, agent, &a, &err) != FM_OK)
+        return false;
+    bool ok = a.status == FM_AGENT_ACTIVE;
+    fm_agent_release(&a);
+    return ok;
+}
+
+static void tick(uv_timer_t *t)
+{
+    fm_runtime *rt = t->data;
+    if (rt->stopping)
+        return;
+    fm_wake *v = NULL;
+    size_t n = 0;
+    fm_error err;
+    bool startable = false;
+    if (rt->store->ops->wake_pending(rt->store, 0, fm_now_us(), 1000, &v, &n, &err) == FM_OK) {
+        for (size_t i = 0; i < n && !rt->stopping; i++) {
+            if (running(rt, v[i].agent_id) || !agent_active(rt, v[i].agent_id))
+                continue;
+            startable = true;
+            if (rt->n_runs < (size_t)rt->cfg.max_runs)
+                fm__run_start(rt, v[i].company_id, v[i].agent_id);
+        }
+    }
+    fm_wake_list_free(v, n);
+    if (rt->cfg.until_idle && !startable && rt->n_runs == 0 && rt->idle)
+        rt->idle(rt, rt->idle_arg);
+}
+
+int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), void *arg,
+                     fm_error *err)
+{
+    rt->idle = idle;
+    rt->idle_arg = arg;
+    rt->started = true;
+    uv_timer_start(&rt->poll, tick, 0, rt->cfg.poll_ms);
+    return FM_OK;
+}
+
+void fm_runtime_stop(fm_runtime *rt)
+{
+    rt->stopping = true;
+    uv_timer_stop(&rt->poll);
+}
+
+static void free_provider(fm_provider **p)
+{
+    if (*p)
+        (*p)->ops->free(*p);
+    *p = NULL;
+}
+
+static void runtime_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void fm_runtime_free(fm_runtime *rt)
+{
+    if (!rt)
+        return;
+    rt->stopping = true;
+    /* Freeing the providers ends every call in flight, and so every run. */
+    free_provider(&rt->sim);
+    free_provider(&rt->openai);
+    free_provider(&rt->anthropic);
+    while (rt->runs)
+        fm__run_end(rt->runs, FM_RUN_FAILED, "stopped: firma is shutting down");
+    uv_close((uv_handle_t *)&rt->poll, runtime_closed);
+}
+
+const fm_runtime_stats *fm_runtime_stats_get(const fm_runtime *rt)
+{
+    return &rt->stats;
+}
+
+/* ---- providers -------------------------------------------------------------------- */
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+int fm__runtime_provider(fm_runtime *rt, const char *model, fm_provider **out, char **name,
+                         fm_error *err)
+{
+    const char *colon = model ? strchr(model, ':') : NULL;
+    if (model && strcmp(model, "sim") == 0) {
+        if (!rt->sim)
+            return fm_error_set(err, FM_EINVAL, "the agent's model is sim, but no scenario was "
+                                                "given (firma serve --scenario FILE)");
+        *out = rt->sim;
+        *name = fm_xstrdup("sim");
+        return FM_OK;
+    }
+    if (!colon)
+        return fm_error_set(err, FM_EINVAL, "model '%s' names no provider: write openai:NAME, "
+                                            "anthropic:NAME, local:NAME or sim", model ? model : "");
+    fm_provider_config pc = {0};
+    int rc = FM_OK;
+    if (strncmp(model, "anthropic:", 10) == 0) {
+        pc.base_url = env_or("FIRMA_ANTHROPIC_URL", "https://api.anthropic.com");
+        pc.api_key = getenv("ANTHROPIC_API_KEY");
+        if (!rt->anthropic)
+            rc = fm_anthropic_new(rt->loop, &pc, &rt->anthropic, err);
+        *out = rt->anthropic;
+    } else if (strncmp(model, "openai:", 7) == 0 || strncmp(model, "local:", 6) == 0) {
+        pc.base_url = env_or("FIRMA_MODEL_URL", "https://api.openai.com/v1");
+        pc.api_key = getenv("OPENAI_API_KEY");
+        if (!rt->openai)
+            rc = fm_openai_new(rt->loop, &pc, &rt->openai, err);
+        *out = rt->openai;
+    } else {
+        return fm_error_set(err, FM_EINVAL, "unknown provider in model '%s'", model);
+    }
+    if (rc == FM_OK)
+        *name = fm_xstrdup(colon + 1);
+    return rc;
+}
+
+/* ---- budgets --------------------------------------------------------------------- */
+
+void fm__runtime_budget_stop(fm_runtime *rt, run *r, const char *why)
+{
+    size_t n;
+    fm_error err;
+    fm_agent_set_status(rt->store, "system", r->company, r->agent_rec.handle, false,
+                        FM_AGENT_PAUSED, &n, &err);
+    fm_tool_ctx tc = {.store = rt->store, .company = r->company, .agent = r->agent, .run = r->id,
+                      .handle = r->agent_rec.handle};
+    fm_id id;
+    fm_approval_hold(rt->store, &tc, "budget", "{}", why, &id, &err);
+}
