@@ -48,15 +48,16 @@ typedef struct fm_runtime_config {
 } fm_runtime_config;
 
 typedef struct fm_runtime_stats {
-    int64_t runs_started, runs_done, runs_failed, runs_waiting;
+    int64_t runs_started, runs_done, runs_failed, runs_waiting, runs_resumed;
     int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
 } fm_runtime_stats;
 
 /* Creates a runtime on `loop` over `store` (both stay the caller's). */
 int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cfg,
                    fm_runtime **out, fm_error *err);
-/* Starts polling for wakes. With until_idle, `idle` runs once when nothing is
- * left to do (the caller then stops the loop or frees the runtime). */
+/* Resumes the runs a crash left running (each from its last written step),
+ * then starts polling for wakes. With until_idle, `idle` runs once when
+ * nothing is left to do (the caller then stops the loop or frees the runtime). */
 int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), void *arg,
                      fm_error *err);
 /* Stops taking new work; runs in flight end at their next step. */

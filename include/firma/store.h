@@ -219,7 +219,8 @@ typedef struct fm_store_ops {
     /* Pending wakes (done_at 0, run 0, due by `now`) with id > after_id, oldest first. */
     int (*wake_pending)(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
                         size_t *n, fm_error *err);
-    /* Marks every pending wake of `agent` as taken by `run`; returns how many. */
+    /* Marks `agent`'s pending wakes as taken by `run` — all of them but only
+     * the oldest task wake, so each task gets its own run; returns how many. */
     int (*wake_take)(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
                      fm_error *err);
     /* The wakes a run took, oldest first. */

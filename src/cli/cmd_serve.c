@@ -67,6 +67,8 @@ static void print_stats(const fm_runtime_stats *st, bool json)
                                  st->budget_refused));
         return;
     }
+    if (st->runs_resumed)
+        printf("resumed %lld run(s) interrupted by a stop\n", (long long)st->runs_resumed);
     printf("runs: %lld started, %lld done, %lld waiting for approval, %lld stopped\n"
            "model calls: %lld; tool calls: %lld run, %lld refused, %lld held for approval; "
            "budget refusals: %lld\n",
@@ -101,7 +103,14 @@ static int serve_run(fm_cli *c, cli_args *a)
     sv.sigint.data = sv.sigterm.data = &sv;
     uv_signal_start(&sv.sigint, on_signal, SIGINT);
     uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
-    fm_runtime_start(sv.rt, on_idle, &sv, &c->err);
+    if ((rc = fm_runtime_start(sv.rt, on_idle, &sv, &c->err)) != FM_OK) {
+        shut(&sv);
+        fm_runtime_free(sv.rt);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        free(ws);
+        return cli_fail(c, rc);
+    }
     if (!c->json)
         fprintf(stderr, "firma serve: running %s%s\n", c->db_path,
                 cfg.until_idle ? " until there is nothing left to do" : " (Ctrl-C stops)");

@@ -558,3 +558,153 @@ void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
     m->text = fm_xstrdup(r->ctx.wake_text);
     next_call(r);
 }
+
+/* ---- resuming after a crash ------------------------------------------------------------ */
+
+/* A tool step that was started but never finished: its outcome is unknown.
+ * It is not run again (it may have had effects); the model is told, so it can
+ * check before repeating it. */
+static void mark_unknown(run *r, fm_step *st)
+{
+    fm_error err;
+    st->status = FM_STEP_UNKNOWN;
+    st->ended_at = fm_now_us();
+    free(st->response);
+    st->response = fm_xstrdup("The outcome of this call is unknown: firma stopped while it "
+                              "ran. Check whether it took effect before calling it again.");
+    r->rt->store->ops->step_update(r->rt->store, st, &err);
+}
+
+static void replay_model_step(run *r, const fm_step *st)
+{
+    json_t *o = json_loads(st->request ? st->request : "{}", 0, NULL);
+    fm_chat_msg *m = convo_push(r, FM_MSG_ASSISTANT);
+    m->text = fm_xstrdup(json_string_value(json_object_get(o, "text")));
+    json_t *calls = json_object_get(o, "calls");
+    m->calls = fm_xcalloc(json_array_size(calls) + 1, sizeof *m->calls);
+    size_t i;
+    json_t *c;
+    json_array_foreach(calls, i, c) {
+        fm_tool_call *tc = &m->calls[m->n_calls++];
+        tc->id = fm_xstrdup(json_string_value(json_object_get(c, "id")));
+        tc->name = fm_xstrdup(json_string_value(json_object_get(c, "name")));
+        tc->args_json = fm_xstrdup(json_string_value(json_object_get(c, "args")));
+        if (!tc->id || !tc->name || !tc->args_json) {
+            fm_tool_call_release(tc);
+            m->n_calls--;
+        }
+    }
+    json_decref(o);
+    r->model_calls++;
+}
+
+/* Tools whose second run does no harm: reading, noting, writing the same
+ * bytes, finishing a task (a second finish is refused, not repeated). */
+static bool idempotent(const char *tool)
+{
+    static const char *const tools[] = {"read_file", "list_files", "note", "write_file",
+                                        "complete_task", "block_task"};
+    for (size_t i = 0; tool && i < sizeof tools / sizeof tools[0]; i++)
+        if (strcmp(tool, tools[i]) == 0)
+            return true;
+    return false;
+}
+
+/* An idempotent call interrupted by a crash is checked and run again, from
+ * the top: the step was written before its checks. */
+static void rerun(run *r, fm_step *st, json_t *req)
+{
+    fm_tool_call c = {.id = (char *)json_string_value(json_object_get(req, "id")),
+                      .name = (char *)json_string_value(json_object_get(req, "name")),
+                      .args_json = (char *)json_string_value(json_object_get(req, "args"))};
+    char *text = NULL;
+    bool is_error = false;
+    fm_id approval = 0;
+    if (!c.name || !c.args_json) {
+        mark_unknown(r, st);
+        return;
+    }
+    decide_and_run(r, &c, st, &text, &is_error, &approval);
+    free(st->response);
+    st->response = text;
+    st->status = FM_STEP_FINISHED;
+    st->ended_at = fm_now_us();
+    fm_error err;
+    r->rt->store->ops->step_update(r->rt->store, st, &err);
+}
+
+static void replay_tool_step(run *r, fm_step *st)
+{
+    json_t *o = json_loads(st->request ? st->request : "{}", 0, NULL);
+    if (st->status == FM_STEP_STARTED && idempotent(st->tool))
+        rerun(r, st, o);
+    else if (st->status == FM_STEP_STARTED)
+        mark_unknown(r, st);
+    fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
+    m->tool_call_id = fm_xstrdup(json_string_value(json_object_get(o, "id")));
+    m->text = fm_xstrdup(st->response ? st->response : "");
+    m->is_error = st->status == FM_STEP_UNKNOWN;
+    json_decref(o);
+}
+
+/* Calls of the last model turn that never got a step: they were not run. */
+static void answer_missing_calls(run *r)
+{
+    size_t a = r->n_msgs;
+    while (a > 0 && r->msgs[a - 1].role != FM_MSG_ASSISTANT)
+        a--;
+    if (a == 0)
+        return;
+    const fm_tool_call *calls = r->msgs[a - 1].calls;
+    size_t n = r->msgs[a - 1].n_calls, answered = r->n_msgs - a;
+    for (size_t i = answered; i < n; i++) {
+        fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
+        m->tool_call_id = fm_xstrdup(calls[i].id);
+        m->text = fm_xstrdup("Not run: firma stopped before this call. Call it again if it is "
+                             "still needed.");
+        m->is_error = true;
+    }
+}
+
+void fm__run_resume(fm_runtime *rt, const fm_run *rec)
+{
+    fm_error err;
+    fm_error_clear(&err);
+    run *r = fm_xcalloc(1, sizeof *r);
+    r->rt = rt;
+    r->id = rec->id;
+    r->company = rec->company_id;
+    r->agent = rec->agent_id;
+    r->started_us = fm_now_us(); /* the wall-time cap counts from the resumption */
+    fm__runtime_attach(rt, r);
+    fm_step *v = NULL;
+    size_t n = 0;
+    int rc = load(r, &err);
+    if (rc == FM_OK)
+        rc = rt->store->ops->step_list(rt->store, r->id, &v, &n, &err);
+    if (rc != FM_OK) {
+        char *why = fm_xasprintf("could not resume: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        fm_step_list_free(v, n);
+        return;
+    }
+    r->ctx.tainted |= rec->tainted;
+    fm_chat_msg *m = convo_push(r, FM_MSG_USER);
+    m->text = fm_xstrdup(r->ctx.wake_text);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].kind == FM_STEP_MODEL)
+            replay_model_step(r, &v[i]);
+        else
+            replay_tool_step(r, &v[i]);
+        r->seq = v[i].seq;
+    }
+    fm_step_list_free(v, n);
+    answer_missing_calls(r);
+    rt->stats.runs_resumed++;
+    const fm_chat_msg *last = &r->msgs[r->n_msgs - 1];
+    if (last->role == FM_MSG_ASSISTANT && last->n_calls == 0)
+        fm__run_end(r, FM_RUN_DONE, "ended its turn");
+    else
+        next_call(r);
+}

@@ -45,6 +45,8 @@ struct fm_runtime {
 
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
 void fm__run_end(run *r, fm_run_status status, const char *reason);
+/* Resumes a run a crash left "running", from its last written step. */
+void fm__run_resume(fm_runtime *rt, const fm_run *rec);
 void fm__runtime_attach(fm_runtime *rt, run *r);
 void fm__runtime_detach(fm_runtime *rt, run *r);
 /* The provider for an agent's model ("sim", "openai:NAME", "anthropic:NAME",

@@ -126,6 +126,18 @@ int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), vo
 {
     rt->idle = idle;
     rt->idle_arg = arg;
+    fm_run *open = NULL;
+    size_t n = 0;
+    int rc = rt->store->ops->run_list_open(rt->store, &open, &n, err);
+    if (rc != FM_OK)
+        return rc;
+    /* One process per database for now (the PostgreSQL store will add
+     * leases): every run left "running" was this database's and is resumed.
+     * Waiting runs stay in the store until their approval wakes them. */
+    for (size_t i = 0; i < n; i++)
+        if (open[i].status == FM_RUN_RUNNING || open[i].status == FM_RUN_QUEUED)
+            fm__run_resume(rt, &open[i]);
+    fm_run_list_free(open, n);
     rt->started = true;
     uv_timer_start(&rt->poll, tick, 0, rt->cfg.poll_ms);
     return FM_OK;

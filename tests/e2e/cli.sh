@@ -8,7 +8,7 @@ run --help
 expect_rc 0 "firma --help"
 expect_out "exit codes" "the help documents exit codes"
 for cmd in init import export org hire fire pause resume agent task goal member budget log audit \
-           secret company bench; do
+           secret company serve message approvals approve deny bench; do
     run "$cmd" --help
     if [ "$RC" -eq 0 ] && grep -q "usage: firma" <<<"$OUT"; then ok "firma $cmd --help"
     else not_ok "firma $cmd --help" "$OUT"; fi

@@ -323,12 +323,25 @@ static void wakes_are_written_with_the_work_and_taken_together(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(v[0].ref, un.id);
     fm_wake_list_free(v, n);
-    /* A run takes all four at once: wakes coalesce. */
+    /* A message wake too; then a run takes the message and the oldest task
+     * only: messages coalesce, tasks get a run each. */
+    fm_wake msg = {.company_id = t->company, .agent_id = cto, .kind = FM_WAKE_MESSAGE, .ref = 9};
+    assert_int_equal(t->s->ops->wake_insert(t->s, &msg, &t->err), FM_OK);
     size_t taken;
     assert_int_equal(t->s->ops->wake_take(t->s, cto, 77, now + 1000000, &taken, &t->err), FM_OK);
-    assert_int_equal(taken, 4);
+    assert_int_equal(taken, 2);
+    assert_int_equal(t->s->ops->wake_of_run(t->s, 77, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].kind, FM_WAKE_TASK);
+    assert_int_equal(v[1].kind, FM_WAKE_MESSAGE);
+    fm_wake_list_free(v, n);
     assert_int_equal(t->s->ops->wake_pending(t->s, 0, now + 1000000, 0, &v, &n, &t->err), FM_OK);
-    assert_int_equal(n, 0);
+    assert_int_equal(n, 3);
+    fm_wake_list_free(v, n);
+    /* A run that cannot finish gives its wakes back. */
+    assert_int_equal(t->s->ops->wake_release(t->s, 77, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->wake_pending(t->s, 0, now + 1000000, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 5);
     fm_wake_list_free(v, n);
     fm_task_release(&un);
     tdb_free(t);

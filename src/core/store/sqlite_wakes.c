@@ -1,8 +1,9 @@
 /*
  * The SQLite store: wakes. A wake is written in the same transaction as the
  * change that causes it (a task assigned, a message sent), so no wake is lost
- * by a crash between the two; a run takes all of an agent's pending wakes at
- * once, which is how wakes arriving during a run coalesce into the next.
+ * by a crash between the two. A run takes an agent's pending wakes together
+ * (one task at most), which is how wakes arriving during a run coalesce into
+ * the next.
  */
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
@@ -82,8 +83,13 @@ int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, 
 int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
                      fm_error *err)
 {
-    static const char sql[] = "UPDATE wakes SET run_id=?2 WHERE agent_id=?1 AND done_at=0 AND "
-                              "run_id=0 AND due_at<=?3";
+    /* Every pending wake but only the oldest task: messages, approvals and
+     * timers coalesce into one run, while each task gets a run of its own,
+     * which keeps a run's context on one piece of work. */
+    static const char sql[] =
+        "UPDATE wakes SET run_id=?2 WHERE agent_id=?1 AND done_at=0 AND run_id=0 AND due_at<=?3 "
+        "AND (kind<>'task' OR id=(SELECT min(id) FROM wakes WHERE agent_id=?1 AND kind='task' "
+        "AND done_at=0 AND run_id=0 AND due_at<=?3))";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
     if (!st)
