@@ -75,7 +75,24 @@ static size_t convo_bytes(const run *r)
 
 /* ---- ending ------------------------------------------------------------------------ */
 
-void fm__run_end(run *r, fm_run_status status, const char *reason)
+/* A run that failed for good (a cap, a model that keeps failing, a
+ * misconfiguration) consumed its wakes; the task it was on is blocked with
+ * the reason, so a person sees it rather than a retry loop hiding it. */
+static void block_task_of(run *r, const char *reason)
+{
+    fm_task t;
+    fm_error err;
+    if (!r->ctx.task_id || r->rt->store->ops->task_get(r->rt->store, r->ctx.task_id, &t, &err))
+        return;
+    if ((t.status == FM_TASK_DOING || t.status == FM_TASK_TODO) && t.assignee == r->agent) {
+        char *actor = fm_xasprintf("agent:%s", r->agent_rec.handle ? r->agent_rec.handle : "?");
+        fm_task_move(r->rt->store, actor, r->company, t.id, FM_TASK_BLOCKED, reason, &err);
+        free(actor);
+    }
+    fm_task_release(&t);
+}
+
+static void finish(run *r, fm_run_status status, const char *reason, bool give_back)
 {
     fm_runtime *rt = r->rt;
     fm_store *s = rt->store;
@@ -83,11 +100,13 @@ void fm__run_end(run *r, fm_run_status status, const char *reason)
     fm_run rec = {.id = r->id, .company_id = r->company, .agent_id = r->agent, .status = status,
                   .reason = (char *)reason, .tainted = r->ctx.tainted,
                   .started_at = r->started_us, .ended_at = fm_now_us()};
+    if (status == FM_RUN_FAILED && !give_back)
+        block_task_of(r, reason);
     if (s->ops->begin(s, &err) == FM_OK) {
         int rc = s->ops->run_update(s, &rec, &err);
         if (rc == FM_OK)
-            rc = status == FM_RUN_FAILED ? s->ops->wake_release(s, r->id, &err)
-                                         : s->ops->wake_done(s, r->id, fm_now_us(), &err);
+            rc = give_back ? s->ops->wake_release(s, r->id, &err)
+                           : s->ops->wake_done(s, r->id, fm_now_us(), &err);
         fm_store_end(s, rc, &err);
     }
     rt->stats.runs_done += status == FM_RUN_DONE;
@@ -100,6 +119,16 @@ void fm__run_end(run *r, fm_run_status status, const char *reason)
     fm_company_release(&r->company_rec);
     free(r->model_name);
     free(r);
+}
+
+void fm__run_end(run *r, fm_run_status status, const char *reason)
+{
+    finish(r, status, reason, false);
+}
+
+void fm__run_stop(run *r, const char *reason)
+{
+    finish(r, FM_RUN_FAILED, reason, true);
 }
 
 /* ---- steps ------------------------------------------------------------------------- */
@@ -332,7 +361,10 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
     r->in_call = false;
     if (status != FM_OK || !resp) {
         char *why = fm_xasprintf("the model call failed: %s", perr ? fm_error_text(perr) : "?");
-        fm__run_end(r, FM_RUN_FAILED, why);
+        if (status == FM_ECANCELED || r->rt->stopping)
+            fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
+        else
+            fm__run_end(r, FM_RUN_FAILED, why);
         free(why);
         return;
     }
@@ -352,13 +384,16 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
         next_call(r);
 }
 
-/* The reasons to stop before calling the model again. */
-static const char *must_stop(run *r, char *buf, size_t len)
+/* The reasons to stop before calling the model again; *transient says the
+ * run's wakes should wait for a later run (shutdown, pause). */
+static const char *must_stop(run *r, char *buf, size_t len, bool *transient)
 {
     fm_agent now;
     fm_error err;
+    *transient = true;
     if (r->rt->stopping)
         return "stopped: firma is shutting down (its wakes are kept for the next start)";
+    *transient = false;
     if (r->model_calls >= r->rt->cfg.max_model_calls) {
         snprintf(buf, len, "stopped: reached the cap of %d model calls in one run",
                  r->rt->cfg.max_model_calls);
@@ -372,8 +407,9 @@ static const char *must_stop(run *r, char *buf, size_t len)
     if (r->rt->store->ops->agent_get(r->rt->store, r->agent, &now, &err) == FM_OK) {
         bool paused = now.status != FM_AGENT_ACTIVE;
         fm_agent_release(&now);
+        *transient = paused;
         if (paused)
-            return "stopped: the agent was paused";
+            return "stopped: the agent was paused (its wakes wait for it)";
     }
     return NULL;
 }
@@ -381,9 +417,13 @@ static const char *must_stop(run *r, char *buf, size_t len)
 static void next_call(run *r)
 {
     char buf[160];
-    const char *stop = must_stop(r, buf, sizeof buf);
+    bool transient;
+    const char *stop = must_stop(r, buf, sizeof buf, &transient);
     if (stop) {
-        fm__run_end(r, FM_RUN_FAILED, stop);
+        if (transient)
+            fm__run_stop(r, stop);
+        else
+            fm__run_end(r, FM_RUN_FAILED, stop);
         return;
     }
     fm_error err;
@@ -396,7 +436,7 @@ static void next_call(run *r)
         r->rt->stats.budget_refused++;
         fm__runtime_budget_stop(r->rt, r, err.msg);
         char *why = fm_xasprintf("stopped: %s", err.msg);
-        fm__run_end(r, FM_RUN_FAILED, why);
+        fm__run_stop(r, why); /* the agent is paused; its work waits for more budget */
         free(why);
         return;
     }

@@ -44,7 +44,12 @@ struct fm_runtime {
 };
 
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
+/* Ends a run: DONE, WAITING (for an approval) or FAILED for good — its wakes
+ * are consumed and, when FAILED, its task is blocked with the reason. */
 void fm__run_end(run *r, fm_run_status status, const char *reason);
+/* Stops a run that could not go on for now (shutdown, pause, budget): its
+ * wakes are given back, to be handled by a later run. */
+void fm__run_stop(run *r, const char *reason);
 /* Resumes a run a crash left "running", from its last written step. */
 void fm__run_resume(fm_runtime *rt, const fm_run *rec);
 void fm__runtime_attach(fm_runtime *rt, run *r);

@@ -171,7 +171,7 @@ void fm_runtime_free(fm_runtime *rt)
     free_provider(&rt->openai);
     free_provider(&rt->anthropic);
     while (rt->runs)
-        fm__run_end(rt->runs, FM_RUN_FAILED, "stopped: firma is shutting down");
+        fm__run_stop(rt->runs, "stopped: firma is shutting down (its wakes are kept)");
     uv_close((uv_handle_t *)&rt->poll, runtime_closed);
 }
 
