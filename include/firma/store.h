@@ -191,8 +191,9 @@ typedef struct fm_store_ops {
     int (*message_get)(fm_store *s, fm_id id, fm_message *out, fm_error *err);
 
     int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
-    /* Spend since `since` (microseconds): one row per agent that spent, then
-     * one row with agent_id -1 holding the company total (always present). */
+    /* Spend since `since` (microseconds, counted from the start of its UTC
+     * day, as budget periods are): one row per agent that spent, then one row
+     * with agent_id -1 holding the company total (always present). */
     int (*ledger_spend)(fm_store *s, fm_id company, int64_t since, fm_spend **out, size_t *n,
                         fm_error *err);
 
@@ -219,6 +220,10 @@ typedef struct fm_store_ops {
     /* Pending wakes (done_at 0, run 0, due by `now`) with id > after_id, oldest first. */
     int (*wake_pending)(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
                         size_t *n, fm_error *err);
+    /* The agents with pending wakes due by `now` that can run (status active),
+     * oldest wake first, one row each (id = that oldest wake's id). */
+    int (*wake_ready)(fm_store *s, int64_t now, size_t limit, fm_wake **out, size_t *n,
+                      fm_error *err);
     /* Marks `agent`'s pending wakes as taken by `run` — all of them but only
      * the oldest task wake, so each task gets its own run; returns how many. */
     int (*wake_take)(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,

@@ -10,6 +10,9 @@
  * Runs in a fresh temporary database, removed afterwards.
  */
 #include "cli/cli.h"
+#include "firma/runtime.h"
+
+#include <sqlite3.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +159,193 @@ static int bench_store(fm_cli *c, int agents, int tasks)
     return rc;
 }
 
+/* ---- runtime ------------------------------------------------------------------- */
+
+static int64_t rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %lld kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void runtime_idle(fm_runtime *rt, void *arg)
+{
+    fm_runtime_stop(rt);
+    *(bool *)arg = true;
+}
+
+static int write_scenario(const char *path, int agents)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return FM_EIO;
+    fprintf(f, "agents:\n");
+    for (int i = 1; i <= agents; i++)
+        fprintf(f, "  a%d:\n    - on: task\n      turns:\n"
+                   "        - call: [{note: {key: k, text: working}}]\n"
+                   "        - call: [{complete_task: {result: done}}]\n"
+                   "        - say: Done.\n", i);
+    return fclose(f) == 0 ? FM_OK : FM_EIO;
+}
+
+/* Gives every agent a budget and the note/complete grants the scenario uses. */
+static int equip(fm_cli *c, int agents)
+{
+    int rc = FM_OK;
+    for (int i = 1; rc == FM_OK && i <= agents; i++) {
+        fm_agent a;
+        char h[32];
+        snprintf(h, sizeof h, "a%d", i);
+        if ((rc = cli_agent(c, h, &a)) != FM_OK)
+            break;
+        a.budget.usd_micro = 1000000000;
+        a.grants = fm_xcalloc(2, sizeof *a.grants);
+        a.n_grants = 2;
+        a.grants[0] = (fm_grant){.tool = fm_xstrdup("note"), .ceiling = FM_CEIL_ALLOW};
+        a.grants[1] = (fm_grant){.tool = fm_xstrdup("complete_task"), .ceiling = FM_CEIL_ALLOW};
+        rc = fm_agent_update(c->store, "bench", &a, NULL, &c->err);
+        fm_agent_release(&a);
+    }
+    return rc;
+}
+
+static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
+{
+    /* Latencies come from the store's own timestamps, read back with SQL
+     * through a second connection (the bench owns the file). */
+    sqlite3 *db;
+    if (sqlite3_open(c->db_path, &db) != SQLITE_OK)
+        return FM_EIO;
+    sqlite3_stmt *st;
+    int64_t *v = NULL;
+    size_t n = 0, cap = 0;
+    if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap)
+                v = fm_xreallocarray(v, cap = cap ? cap * 2 : 256, sizeof *v);
+            v[n++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    for (size_t i = 1; i < n; i++) /* insertion sort: n is a few thousand */
+        for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            int64_t t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    *out = n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
+    free(v);
+    return FM_OK;
+}
+
+static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
+{
+    char dir[] = "/tmp/firma-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory");
+    char *db = fm_xasprintf("%s/bench.db", dir), *scen = fm_xasprintf("%s/scenario.yaml", dir);
+    char *ws = fm_xasprintf("%s/ws", dir);
+    c->db_path = db;
+    double rate;
+    int rc = cli_open(c);
+    if (rc == FM_OK)
+        rc = make_company(c);
+    if (rc == FM_OK)
+        rc = hire_many(c, agents + idle_agents, 10, &rate);
+    if (rc == FM_OK)
+        rc = equip(c, agents);
+    if (rc == FM_OK)
+        rc = write_scenario(scen, agents);
+    for (int i = 0; rc == FM_OK && i < tasks; i++) {
+        fm_task t = {.company_id = c->company.id, .title = fm_xasprintf("job %d", i),
+                     .assignee = 1 + i % agents, .priority = 2};
+        rc = fm_task_add(c->store, "bench", &t, &c->err);
+        fm_task_release(&t);
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fm_runtime *rt = NULL;
+    fm_runtime_config cfg = {.workspaces = ws, .scenario = scen, .until_idle = true,
+                             .poll_ms = 5, .max_runs = 64};
+    int64_t rss0 = rss_kib();
+    bool idle = false;
+    uint64_t t0 = fm_mono_ns();
+    if (rc == FM_OK)
+        rc = fm_runtime_new(&loop, c->store, &cfg, &rt, &c->err);
+    if (rc == FM_OK && (rc = fm_runtime_start(rt, runtime_idle, &idle, &c->err)) == FM_OK)
+        while (!idle && uv_run(&loop, UV_RUN_ONCE))
+            ;
+    double secs = (double)(fm_mono_ns() - t0) / 1e9;
+    int64_t rss1 = rss_kib();
+    fm_runtime_stats st = rt ? *fm_runtime_stats_get(rt) : (fm_runtime_stats){0};
+    if (rt)
+        fm_runtime_free(rt);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    double p50 = 0, p99 = 0;
+    static const char lat[] =
+        "SELECT (SELECT min(started_at) FROM steps s WHERE s.run_id=r.id AND s.kind='model') - "
+        "(SELECT min(created_at) FROM wakes w WHERE w.run_id=r.id) FROM runs r";
+    static const char step_us[] = "SELECT ended_at - started_at FROM steps WHERE kind='model'";
+    double m50 = 0;
+    if (rc == FM_OK) {
+        percentile_us(c, lat, 0.5, &p50);
+        percentile_us(c, lat, 0.99, &p99);
+        percentile_us(c, step_us, 0.5, &m50);
+        int64_t steps = st.model_calls + st.tool_calls;
+        printf("firma bench runtime (sim model, SQLite; every step written before the next)\n");
+        printf("  work:               %d tasks for %d busy agents (+%d idle agents registered)\n",
+               tasks, agents, idle_agents);
+        printf("  runs:               %lld done, %lld failed\n", (long long)st.runs_done,
+               (long long)st.runs_failed);
+        printf("  steps:              %lld (%lld model calls, %lld tool calls) in %.2f s\n",
+               (long long)steps, (long long)st.model_calls, (long long)st.tool_calls, secs);
+        printf("  steps per second:   %.0f\n", steps / secs);
+        printf("  per step:           %.1f us of firma overhead (sim answers instantly)\n",
+               secs * 1e6 / (double)(steps ? steps : 1));
+        printf("  wake -> model call: p50 %.2f ms, p99 %.2f ms (includes queueing behind "
+               "%d concurrent runs)\n", p50 / 1000, p99 / 1000, cfg.max_runs);
+        printf("  model call (sim):   p50 %.0f us, store writes included\n", m50);
+        printf("  memory:             RSS %lld KiB before, %lld KiB after the runtime ran "
+               "(idle agents live in the store, not in memory)\n",
+               (long long)rss0, (long long)rss1);
+    }
+    fm_store_close(c->store);
+    c->store = NULL;
+    char *cmd = fm_xasprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "firma bench: could not remove %s\n", dir);
+    free(cmd);
+    free(db);
+    free(scen);
+    free(ws);
+    return rc;
+}
+
 static int bench_run(fm_cli *c, cli_args *a)
 {
+    if (a->n_pos == 1 && strcmp(a->pos[0], "runtime") == 0) {
+        int64_t agents = 50, tasks = 2000, idle = 0;
+        const char *v;
+        if ((v = cli_opt(a, "agents")) && (fm_parse_i64(v, &agents) != FM_OK || agents < 1))
+            return cli_usage_error("bench", "--agents %s: want a number >= 1", v);
+        if ((v = cli_opt(a, "tasks")) && (fm_parse_i64(v, &tasks) != FM_OK || tasks < 1))
+            return cli_usage_error("bench", "--tasks %s: want a number >= 1", v);
+        if ((v = cli_opt(a, "idle")) && (fm_parse_i64(v, &idle) != FM_OK || idle < 0))
+            return cli_usage_error("bench", "--idle %s: want a number >= 0", v);
+        int rc = bench_runtime(c, (int)agents, (int)tasks, (int)idle);
+        return rc == FM_OK ? 0 : cli_fail(c, rc);
+    }
     if (a->n_pos != 1 || strcmp(a->pos[0], "store") != 0)
-        return cli_usage_error("bench", "want: bench store [--agents N] [--tasks N]");
+        return cli_usage_error("bench", "want: bench store [--agents N] [--tasks N] | "
+                                        "bench runtime [--agents N] [--tasks N] [--idle N]");
     int64_t agents = 100000, tasks = 20000;
     const char *v;
     if ((v = cli_opt(a, "agents")) && (fm_parse_i64(v, &agents) != FM_OK || agents < 10))
@@ -173,10 +359,14 @@ static int bench_run(fm_cli *c, cli_args *a)
 const cli_command cmd_bench = {
     .name = "bench",
     .summary = "print performance figures",
-    .usage = "usage: firma bench store [--agents N] [--tasks N]\n\n"
+    .usage = "usage: firma bench store [--agents N] [--tasks N]\n"
+             "       firma bench runtime [--agents N] [--tasks N] [--idle N]\n\n"
+             "runtime: agents work through tasks with the instant sim model; prints steps\n"
+             "per second, firma's overhead per step, wake-to-model-call latency p50/p99 and\n"
+             "memory with N idle agents registered (default 50 agents, 2,000 tasks).\n\n"
              "Measures, in a temporary database: agents hired per second, bytes on disk\n"
              "per agent and per task, tasks added per second, and the time to render the\n"
              "org chart of N agents (default 100,000 agents, 20,000 tasks).\n",
-    .options = "agents=,tasks=",
+    .options = "agents=,tasks=,idle=",
     .run = bench_run,
 };

@@ -87,17 +87,6 @@ static bool running(const fm_runtime *rt, fm_id agent)
     return false;
 }
 
-static bool agent_active(fm_runtime *rt, fm_id agent)
-{
-    fm_agent a;
-    fm_error err;
-    if (rt->store->ops->agent_get(rt->store, agent, &a, &err) != FM_OK)
-        return false;
-    bool ok = a.status == FM_AGENT_ACTIVE;
-    fm_agent_release(&a);
-    return ok;
-}
-
 static void tick(uv_timer_t *t)
 {
     fm_runtime *rt = t->data;
@@ -107,13 +96,16 @@ static void tick(uv_timer_t *t)
     size_t n = 0;
     fm_error err;
     bool startable = false;
-    if (rt->store->ops->wake_pending(rt->store, 0, fm_now_us(), 1000, &v, &n, &err) == FM_OK) {
+    /* One row per ready agent, oldest wake first: the store does the
+     * grouping, so a tick costs one query however many wakes wait. */
+    if (rt->store->ops->wake_ready(rt->store, fm_now_us(), 4096, &v, &n, &err) == FM_OK) {
         for (size_t i = 0; i < n && !rt->stopping; i++) {
-            if (running(rt, v[i].agent_id) || !agent_active(rt, v[i].agent_id))
+            if (running(rt, v[i].agent_id))
                 continue;
             startable = true;
-            if (rt->n_runs < (size_t)rt->cfg.max_runs)
-                fm__run_start(rt, v[i].company_id, v[i].agent_id);
+            if (rt->n_runs >= (size_t)rt->cfg.max_runs)
+                break;
+            fm__run_start(rt, v[i].company_id, v[i].agent_id);
         }
     }
     fm_wake_list_free(v, n);

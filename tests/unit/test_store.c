@@ -170,24 +170,29 @@ static void task_list_filters(void **state)
 static void ledger_sums_per_agent_and_total(void **state)
 {
     tdb *t = tdb_new(true);
+    const int64_t day = 86400LL * 1000000;
     fm_ledger_entry e = {.company_id = t->company, .agent_id = 5, .kind = "charge",
                          .usd_micro = 1500, .tokens_in = 100, .tokens_out = 20,
-                         .created_at = 2000};
+                         .created_at = 3 * day + 2000};
     assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
     e.usd_micro = 500;
+    e.created_at = 2 * day + 5;
     assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
     e.agent_id = 6;
-    e.created_at = 10; /* before the period: not counted */
+    e.created_at = day - 1; /* before the period: not counted */
     assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
     fm_spend *v;
     size_t n;
-    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 1000, &v, &n, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 2 * day, &v, &n, &t->err), FM_OK);
     assert_int_equal(n, 2);
     assert_int_equal(v[0].agent_id, 5);
     assert_int_equal(v[0].usd_micro, 2000);
     assert_int_equal(v[0].tokens, 240);
     assert_int_equal(v[1].agent_id, -1);
     assert_int_equal(v[1].usd_micro, 2000);
+    free(v);
+    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(v[n - 1].usd_micro, 2500);
     free(v);
     tdb_free(t);
 }
@@ -221,6 +226,29 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(s->ops->company_find(s, "oldco", &c, &err), FM_OK);
     fm_company_release(&c);
     assert_int_equal(s->ops->ledger_insert(s, &e, &err), FM_OK);
+    fm_store_close(s);
+    tdb_rmdir(dir);
+    /* Version 3 totals spending per day from the ledger a v2 database holds. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
+    snprintf(path, sizeof path, "%s/v2.db", dir);
+    assert_int_equal(fm_sqlite_open(path, 2, &s, &err), FM_OK);
+    fm_company c2;
+    fm_company_init(&c2);
+    c2.name = fm_xstrdup("v2co");
+    assert_int_equal(s->ops->company_insert(s, &c2, &err), FM_OK);
+    fm_ledger_entry e2 = {.company_id = c2.id, .agent_id = 3, .kind = "charge", .usd_micro = 700,
+                          .created_at = 86400LL * 1000000 * 5};
+    assert_int_equal(s->ops->ledger_insert(s, &e2, &err), FM_OK);
+    assert_int_equal(s->ops->ledger_insert(s, &e2, &err), FM_OK);
+    fm_company_release(&c2);
+    fm_store_close(s);
+    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    fm_spend *sp;
+    size_t ns;
+    assert_int_equal(s->ops->ledger_spend(s, 1, 0, &sp, &ns, &err), FM_OK);
+    assert_int_equal(ns, 2);
+    assert_int_equal(sp[0].usd_micro, 1400);
+    free(sp);
     fm_store_close(s);
     tdb_rmdir(dir);
 }
@@ -338,10 +366,26 @@ static void wakes_are_written_with_the_work_and_taken_together(void **state)
     assert_int_equal(t->s->ops->wake_pending(t->s, 0, now + 1000000, 0, &v, &n, &t->err), FM_OK);
     assert_int_equal(n, 3);
     fm_wake_list_free(v, n);
+    /* Ready agents: one row per agent, and none for a paused one. */
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo2", "ana", &ceo), FM_OK);
+    fm_wake w2 = {.company_id = t->company, .agent_id = ceo, .kind = FM_WAKE_TIMER};
+    assert_int_equal(t->s->ops->wake_insert(t->s, &w2, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->wake_ready(t->s, now + 2000000, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].agent_id, cto);
+    assert_int_equal(v[1].agent_id, ceo);
+    fm_wake_list_free(v, n);
+    size_t changed;
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, "ceo2", false, FM_AGENT_PAUSED,
+                                         &changed, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->wake_ready(t->s, now + 2000000, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    fm_wake_list_free(v, n);
     /* A run that cannot finish gives its wakes back. */
     assert_int_equal(t->s->ops->wake_release(t->s, 77, &t->err), FM_OK);
     assert_int_equal(t->s->ops->wake_pending(t->s, 0, now + 1000000, 0, &v, &n, &t->err), FM_OK);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6); /* the four tasks, the message, and the paused agent's timer */
     fm_wake_list_free(v, n);
     fm_task_release(&un);
     tdb_free(t);

@@ -124,7 +124,25 @@ static const char schema_v2[] =
     " key TEXT NOT NULL, body TEXT NOT NULL, updated_at INTEGER NOT NULL,"
     " UNIQUE(agent_id, key)) STRICT;";
 
-static const char *const migrations[] = {schema_v1, schema_v2};
+/* v3: spending per agent per UTC day, kept by a trigger in the same
+ * transaction as each ledger row, so a budget check reads a few rows per
+ * agent instead of summing the whole ledger on every model call. */
+static const char schema_v3[] =
+    "CREATE TABLE spend_days("
+    " company_id INTEGER NOT NULL, agent_id INTEGER NOT NULL, day INTEGER NOT NULL,"
+    " usd_micro INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(company_id, agent_id, day)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO spend_days SELECT company_id, agent_id, created_at / 86400000000,"
+    " SUM(usd_micro), SUM(tokens_in + tokens_out) FROM ledger GROUP BY 1, 2, 3;"
+    "CREATE TRIGGER ledger_spend_days AFTER INSERT ON ledger BEGIN"
+    " INSERT INTO spend_days(company_id, agent_id, day, usd_micro, tokens)"
+    " VALUES(NEW.company_id, NEW.agent_id, NEW.created_at / 86400000000, NEW.usd_micro,"
+    " NEW.tokens_in + NEW.tokens_out)"
+    " ON CONFLICT(company_id, agent_id, day) DO UPDATE SET"
+    " usd_micro = usd_micro + excluded.usd_micro, tokens = tokens + excluded.tokens;"
+    "END;";
+
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 int fm_sqlite_latest_version(void)
@@ -444,6 +462,7 @@ const fm_store_ops fm__sqlite_ops = {
     .secret_delete = fm__sq_secret_delete,
     .wake_insert = fm__sq_wake_insert,
     .wake_pending = fm__sq_wake_pending,
+    .wake_ready = fm__sq_wake_ready,
     .wake_take = fm__sq_wake_take,
     .wake_of_run = fm__sq_wake_of_run,
     .wake_done = fm__sq_wake_done,

@@ -114,6 +114,8 @@ int fm__sq_secret_delete(fm_store *s, fm_id company, const char *name, fm_error 
 int fm__sq_wake_insert(fm_store *s, fm_wake *w, fm_error *err);
 int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, fm_wake **out,
                         size_t *n, fm_error *err);
+int fm__sq_wake_ready(fm_store *s, int64_t now, size_t limit, fm_wake **out, size_t *n,
+                      fm_error *err);
 int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *taken,
                      fm_error *err);
 int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err);

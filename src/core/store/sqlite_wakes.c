@@ -101,3 +101,28 @@ int fm__sq_wake_take(fm_store *s, fm_id agent, fm_id run, int64_t now, size_t *t
     *taken = rc == FM_OK ? (size_t)sqlite3_changes(q->db) : 0;
     return rc;
 }
+
+static int read_ready(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_wake *w = rec;
+    w->id = sqlite3_column_int64(st, 0);
+    w->company_id = sqlite3_column_int64(st, 1);
+    w->agent_id = sqlite3_column_int64(st, 2);
+    return FM_OK;
+}
+
+int fm__sq_wake_ready(fm_store *s, int64_t now, size_t limit, fm_wake **out, size_t *n,
+                      fm_error *err)
+{
+    static const char sql[] =
+        "SELECT min(w.id), w.company_id, w.agent_id FROM wakes w JOIN agents a ON a.id=w.agent_id "
+        "WHERE w.done_at=0 AND w.run_id=0 AND w.due_at<=?1 AND a.status='active' "
+        "GROUP BY w.agent_id ORDER BY 1 LIMIT ?2";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    return fm__sq_collect(q, st, sizeof **out, read_ready, (void **)out, n, err);
+}

@@ -291,15 +291,15 @@ int fm__sq_ledger_spend(fm_store *s, fm_id company, int64_t since, fm_spend **ou
                         fm_error *err)
 {
     static const char sql[] =
-        "SELECT agent_id, SUM(usd_micro), SUM(tokens_in + tokens_out) FROM ledger "
-        "WHERE company_id=?1 AND created_at>=?2 GROUP BY agent_id "
-        "UNION ALL SELECT -1, COALESCE(SUM(usd_micro),0), COALESCE(SUM(tokens_in + tokens_out),0) "
-        "FROM ledger WHERE company_id=?1 AND created_at>=?2";
+        "SELECT agent_id, SUM(usd_micro), SUM(tokens) FROM spend_days "
+        "WHERE company_id=?1 AND day>=?2 GROUP BY agent_id "
+        "UNION ALL SELECT -1, COALESCE(SUM(usd_micro),0), COALESCE(SUM(tokens),0) "
+        "FROM spend_days WHERE company_id=?1 AND day>=?2";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
     if (!st)
         return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
-    sqlite3_bind_int64(st, 2, since);
+    sqlite3_bind_int64(st, 2, since / 86400000000LL);
     return fm__sq_collect(q, st, sizeof **out, read_spend, (void **)out, n, err);
 }
