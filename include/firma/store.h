@@ -163,6 +163,9 @@ typedef struct fm_store_ops {
     int (*agent_get)(fm_store *s, fm_id id, fm_agent *out, fm_error *err);
     int (*agent_find)(fm_store *s, fm_id company, const char *handle, fm_agent *out,
                       fm_error *err);
+    /* The agents reporting to `manager` (not fired), brief, by id; uses the
+     * manager index, so its cost does not grow with the company. */
+    int (*agent_reports)(fm_store *s, fm_id manager, fm_agent **out, size_t *n, fm_error *err);
     /* brief: leave out instructions, grants and schedule (for org charts). */
     int (*agent_list)(fm_store *s, fm_id company, bool brief, fm_agent **out, size_t *n,
                       fm_error *err);

@@ -49,11 +49,9 @@ static int identity_block(fm_store *s, const fm_agent *a, fm_buf *b, fm_error *e
     }
     fm_agent *v;
     size_t n;
-    int rc = s->ops->agent_list(s, a->company_id, true, &v, &n, err);
+    int rc = s->ops->agent_reports(s, a->id, &v, &n, err);
     int reports = 0;
     for (size_t i = 0; rc == FM_OK && i < n; i++) {
-        if (v[i].manager_agent != a->id || v[i].status == FM_AGENT_FIRED)
-            continue;
         fm_buf_addf(b, "%s@%s (%s)", reports++ ? ", " : "Your reports: ", v[i].handle, v[i].title);
     }
     if (reports)

@@ -95,11 +95,10 @@ static int reports_of(const fm_tool_ctx *ctx, char **list, fm_error *err)
     fm_agent *v;
     size_t n;
     *list = NULL;
-    int rc = ctx->store->ops->agent_list(ctx->store, ctx->company, true, &v, &n, err);
+    int rc = ctx->store->ops->agent_reports(ctx->store, ctx->agent, &v, &n, err);
     fm_buf b = FM_BUF_INIT;
     for (size_t i = 0; rc == FM_OK && i < n; i++)
-        if (v[i].manager_agent == ctx->agent && v[i].status != FM_AGENT_FIRED)
-            fm_buf_addf(&b, "%s@%s", b.len ? ", " : "", v[i].handle);
+        fm_buf_addf(&b, "%s@%s", b.len ? ", " : "", v[i].handle);
     if (rc == FM_OK && b.len)
         *list = fm_buf_detach(&b);
     fm_buf_release(&b);

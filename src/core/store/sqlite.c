@@ -434,6 +434,7 @@ const fm_store_ops fm__sqlite_ops = {
     .agent_get = fm__sq_agent_get,
     .agent_find = fm__sq_agent_find,
     .agent_list = fm__sq_agent_list,
+    .agent_reports = fm__sq_agent_reports,
     .goal_insert = fm__sq_goal_insert,
     .goal_update = fm__sq_goal_update,
     .goal_get = fm__sq_goal_get,

@@ -72,6 +72,7 @@ int fm__sq_agent_find(fm_store *s, fm_id company, const char *handle, fm_agent *
                       fm_error *err);
 int fm__sq_agent_list(fm_store *s, fm_id company, bool brief, fm_agent **out, size_t *n,
                       fm_error *err);
+int fm__sq_agent_reports(fm_store *s, fm_id manager, fm_agent **out, size_t *n, fm_error *err);
 int fm__sq_goal_insert(fm_store *s, fm_goal *g, fm_error *err);
 int fm__sq_goal_update(fm_store *s, const fm_goal *g, fm_error *err);
 int fm__sq_goal_get(fm_store *s, fm_id id, fm_goal *out, fm_error *err);

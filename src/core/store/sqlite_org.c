@@ -455,6 +455,18 @@ int fm__sq_agent_list(fm_store *s, fm_id company, bool brief, fm_agent **out, si
                    n, err);
 }
 
+int fm__sq_agent_reports(fm_store *s, fm_id manager, fm_agent **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT " AGENT_COLS " FROM agents WHERE manager_agent=?1 AND "
+                              "status<>'fired' ORDER BY id";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, manager);
+    return fm__sq_collect(q, st, sizeof **out, read_agent_brief, (void **)out, n, err);
+}
+
 /* ---- goals ----------------------------------------------------------------- */
 
 #define GOAL_COLS "id, company_id, parent_id, title, description, owner_agent, status, created_at"
