@@ -1,0 +1,37 @@
+# firma serve against a real wire format: an agent on an OpenAI-compatible
+# model, served by tests/llm_server.py on 127.0.0.1, which checks every request
+# field by field (a violation gets a 400 and would fail the run). The same
+# company that plays with sim runs here unchanged but for the agent's model.
+. "$(dirname "$0")/lib.sh"
+export FIRMA_DB=$T/firma.db
+"$FIRMA" import "$FIRMA_SRC/examples/solo-startup" >/dev/null
+coproc SRV { python3 "$FIRMA_SRC/tests/llm_server.py" --log "$T/llm.log" --key sk-test-firma 2>&1; }
+read -r -t 20 port <&"${SRV[0]}"
+[ -n "${port:-}" ] && ok "the test model server is up on 127.0.0.1:$port" \
+    || { not_ok "the test model server starts"; finish; }
+"$FIRMA" agent set cto --model local:text >/dev/null
+"$FIRMA" task add "Ship Slack alerts" --to cto >/dev/null
+OUT=$(FIRMA_MODEL_URL=http://127.0.0.1:$port/v1 OPENAI_API_KEY=sk-test-firma \
+      "$FIRMA" serve --until-idle 2>&1); RC=$?
+expect_rc 0 "serve runs the agent against the server"
+expect_out "runs: 1 started, 1 done" "the run ends its turn"
+check "the server saw one request" test "$(wc -l <"$T/llm.log")" -eq 1
+req=$(head -1 "$T/llm.log")
+grep -q '"violation": null' <<<"$req" && ok "the request breaks no rule of the format" \
+    || not_ok "the request breaks no rule of the format" "$req"
+grep -q '"key_ok": true' <<<"$req" && ok "the API key was sent as a bearer token" \
+    || not_ok "the API key was sent" "$req"
+grep -q '"model": "text"' <<<"$req" && ok "the model name goes without its prefix" \
+    || not_ok "the model name goes without its prefix" "$req"
+grep -q '"role": "system", "content": "You work at a company run with firma' <<<"$req" \
+    && ok "the system prompt comes first" || not_ok "the system prompt comes first" "$req"
+grep -q '"name": "write_file"' <<<"$req" && ok "the CTO's granted tools are offered" \
+    || not_ok "the CTO's granted tools are offered" "$req"
+grep -q '"name": "delegate"' <<<"$req" && not_ok "a tool the CTO lacks is not offered" \
+    || ok "a tool the CTO lacks is not offered"
+grep -q 'sk-test-firma' "$FIRMA_DB" && not_ok "the key is not stored" || ok "the key is not stored"
+run budget
+expect_out "@cto              \$0 of" "a free local model costs nothing"
+run audit verify
+expect_rc 0 "the audit chain is intact"
+finish
