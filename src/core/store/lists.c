@@ -18,6 +18,10 @@ LIST_FREE(fm_agent_list_free, fm_agent, fm_agent_release)
 LIST_FREE(fm_goal_list_free, fm_goal, fm_goal_release)
 LIST_FREE(fm_task_list_free, fm_task, fm_task_release)
 LIST_FREE(fm_message_list_free, fm_message, fm_message_release)
+LIST_FREE(fm_wake_list_free, fm_wake, fm_wake_release)
+LIST_FREE(fm_run_list_free, fm_run, fm_run_release)
+LIST_FREE(fm_step_list_free, fm_step, fm_step_release)
+LIST_FREE(fm_approval_list_free, fm_approval, fm_approval_release)
 
 void fm_message_release(fm_message *m)
 {

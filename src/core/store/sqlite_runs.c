@@ -22,13 +22,6 @@ void fm_run_release(fm_run *r)
     }
 }
 
-void fm_run_list_free(fm_run *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        fm_run_release(&v[i]);
-    free(v);
-}
-
 void fm_step_release(fm_step *s)
 {
     if (!s)
@@ -37,13 +30,6 @@ void fm_step_release(fm_step *s)
     free(s->request);
     free(s->response);
     s->tool = s->request = s->response = NULL;
-}
-
-void fm_step_list_free(fm_step *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        fm_step_release(&v[i]);
-    free(v);
 }
 
 void fm_approval_release(fm_approval *a)
@@ -58,13 +44,6 @@ void fm_approval_release(fm_approval *a)
     free(a->decided_by);
     free(a->why);
     memset(a, 0, sizeof *a);
-}
-
-void fm_approval_list_free(fm_approval *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        fm_approval_release(&v[i]);
-    free(v);
 }
 
 /* ---- wakes of a run ------------------------------------------------------------ */

@@ -19,13 +19,6 @@ void fm_wake_release(fm_wake *w)
     }
 }
 
-void fm_wake_list_free(fm_wake *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        fm_wake_release(&v[i]);
-    free(v);
-}
-
 int fm__sq_wake_insert(fm_store *s, fm_wake *w, fm_error *err)
 {
     static const char sql[] = "INSERT INTO wakes(company_id, agent_id, kind, ref, payload, "
