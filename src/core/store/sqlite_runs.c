@@ -1,5 +1,5 @@
 /*
- * The SQLite store: runs, their steps, approvals and agent notes — the
+ * The SQLite store: runs and their steps — the
  * runtime's records (schema v2). A step is written before the run moves on,
  * so a crashed run can be rebuilt from its steps alone.
  */
@@ -44,57 +44,6 @@ void fm_approval_release(fm_approval *a)
     free(a->decided_by);
     free(a->why);
     memset(a, 0, sizeof *a);
-}
-
-/* ---- wakes of a run ------------------------------------------------------------ */
-
-static int read_wake_row(sqlite3_stmt *st, void *rec, fm_error *err)
-{
-    fm_wake *w = rec;
-    w->id = sqlite3_column_int64(st, 0);
-    w->company_id = sqlite3_column_int64(st, 1);
-    w->agent_id = sqlite3_column_int64(st, 2);
-    w->kind = fm__sq_col_enum(st, 3, fm_wake_kind_parse, FM_WAKE_TASK);
-    w->ref = sqlite3_column_int64(st, 4);
-    w->payload = fm__sq_col_dup(st, 5);
-    w->created_at = sqlite3_column_int64(st, 6);
-    w->run_id = sqlite3_column_int64(st, 7);
-    return FM_OK;
-}
-
-int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err)
-{
-    static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
-                              "run_id FROM wakes WHERE run_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, run);
-    return fm__sq_collect(q, st, sizeof **out, read_wake_row, (void **)out, n, err);
-}
-
-int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err)
-{
-    static const char sql[] = "UPDATE wakes SET done_at=?2 WHERE run_id=?1 AND done_at=0";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, now);
-    return fm__sq_exec(q, st, err);
-}
-
-int fm__sq_wake_release(fm_store *s, fm_id run, fm_error *err)
-{
-    static const char sql[] = "UPDATE wakes SET run_id=0 WHERE run_id=?1 AND done_at=0";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, run);
-    return fm__sq_exec(q, st, err);
 }
 
 /* ---- runs ------------------------------------------------------------------------ */

@@ -119,3 +119,38 @@ int fm__sq_wake_ready(fm_store *s, int64_t now, size_t limit, fm_wake **out, siz
     sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
     return fm__sq_collect(q, st, sizeof **out, read_ready, (void **)out, n, err);
 }
+
+int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
+                              "due_at, run_id, done_at FROM wakes WHERE run_id=?1 ORDER BY id";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, run);
+    return fm__sq_collect(q, st, sizeof **out, read_wake, (void **)out, n, err);
+}
+
+int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err)
+{
+    static const char sql[] = "UPDATE wakes SET done_at=?2 WHERE run_id=?1 AND done_at=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, now);
+    return fm__sq_exec(q, st, err);
+}
+
+int fm__sq_wake_release(fm_store *s, fm_id run, fm_error *err)
+{
+    static const char sql[] = "UPDATE wakes SET run_id=0 WHERE run_id=?1 AND done_at=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, run);
+    return fm__sq_exec(q, st, err);
+}
