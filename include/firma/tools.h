@@ -75,8 +75,10 @@ int fm_approval_hold(fm_store *s, const fm_tool_ctx *ctx, const char *tool, cons
  * waiting agent (wake kind approval, ref = the approval) in the same
  * transaction. FM_ECONFLICT if it was already decided; FM_EPERM if `actor` is
  * not on the approval's route (the approver, anyone above it, or an owner/admin
- * member). */
+ * member). `local_operator` is the person at the terminal running the CLI
+ * without --as, who holds the database file anyway and may decide any
+ * approval; the caller says so, since an actor string is never proof of it. */
 int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
-                       const char *actor, const char *why, fm_error *err);
+                       const char *actor, bool local_operator, const char *why, fm_error *err);
 
 #endif

@@ -98,7 +98,8 @@ static int decide(fm_cli *c, cli_args *a, const char *cmd, bool approve)
     fm_id id = 0;
     int rc = approval_id(c, a->pos[0], &id);
     if (rc == FM_OK)
-        rc = fm_approval_decide(c->store, c->company.id, id, approve, c->actor, why, &c->err);
+        rc = fm_approval_decide(c->store, c->company.id, id, approve, c->actor,
+                                strncmp(c->actor, "cli:", 4) == 0, why, &c->err);
     if (rc == FM_OK)
         rc = cli_checkpoint(c);
     if (rc != FM_OK)

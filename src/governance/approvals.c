@@ -8,10 +8,11 @@
  *
  * Route: an approval goes to the requesting agent's manager (its
  * `approver`). It may be decided by the approver, by any agent above the
- * approver in the chain, or by a member whose role is owner or admin. An
- * actor starting "cli:" is the local operator at a terminal: whoever holds
- * the database file can change it anyway, so the CLI's default actor may
- * decide (docs/policy.md says so).
+ * approver in the chain, or by a member whose role is owner or admin. The
+ * local operator at a terminal may decide too: whoever holds the database
+ * file can change it anyway. The caller says when that is the case
+ * (`local_operator`); no actor string is taken as proof of it, so an API
+ * cannot be talked into it by a name (docs/policy.md).
  *
  * Invariants: a decision, its wake for the waiting agent and its audit event
  * commit together; a decided approval is never decided again.
@@ -125,11 +126,12 @@ static bool member_may_decide(fm_store *s, fm_id company, const char *handle)
     return ok;
 }
 
-static int check_route(fm_store *s, const fm_approval *a, const char *actor, fm_error *err)
+static int check_route(fm_store *s, const fm_approval *a, const char *actor,
+                       bool local_operator, fm_error *err)
 {
     const char *approver = a->approver ? a->approver : "";
     bool ok = false;
-    if (strcmp(actor, approver) == 0 || strncmp(actor, "cli:", 4) == 0)
+    if (local_operator || strcmp(actor, approver) == 0)
         ok = true;
     else if (strncmp(actor, "member:", 7) == 0)
         ok = member_may_decide(s, a->company_id, actor + 7);
@@ -156,7 +158,7 @@ static int approval_of(fm_store *s, fm_id company, fm_id id, fm_approval *out, f
 }
 
 int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
-                       const char *actor, const char *why, fm_error *err)
+                       const char *actor, bool local_operator, const char *why, fm_error *err)
 {
     fm_approval a;
     if (!actor || !*actor)
@@ -171,7 +173,7 @@ int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
                           (long long)approval, fm_approval_status_name(a.status),
                           a.decided_by ? a.decided_by : "the system");
     if (rc == FM_OK)
-        rc = check_route(s, &a, actor, err);
+        rc = check_route(s, &a, actor, local_operator, err);
     if (rc == FM_OK) {
         a.status = approve ? FM_APPROVAL_APPROVED : FM_APPROVAL_DENIED;
         free(a.decided_by);

@@ -377,11 +377,11 @@ static void decide_checks_the_route_and_wakes_the_requester(void **state)
     fm_error *err = &f->t->err;
     assert_int_equal(fm_approval_hold(f->t->s, &c, "exec", "{}", "risky", &id, err), FM_OK);
     /* The requester itself is not on the route. */
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, true, "agent:dev", NULL, err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, true, "agent:dev", false, NULL, err),
                      FM_EPERM);
     assert_non_null(strstr(err->msg, "agent:dev may not decide approval #1: it is for agent:cto"));
     assert_int_equal(wakes(f, f->dev, FM_WAKE_APPROVAL, NULL), 0);
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, true, "agent:cto", "ok", err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, true, "agent:cto", false, "ok", err),
                      FM_OK);
     fm_approval a = approval(f, id);
     assert_int_equal(a.status, FM_APPROVAL_APPROVED);
@@ -394,10 +394,10 @@ static void decide_checks_the_route_and_wakes_the_requester(void **state)
     assert_int_equal(ref, id);
     assert_int_equal(audited(f, "agent:cto", "approval.decide").n, 1);
     /* Twice is a conflict that says who decided. */
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, false, "agent:ceo", "no", err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, id, false, "agent:ceo", false, "no", err),
                      FM_ECONFLICT);
     assert_string_equal(err->msg, "approval #1 was already approved by agent:cto");
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, 99, true, "agent:cto", NULL, err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, 99, true, "agent:cto", false, NULL, err),
                      FM_ENOTFOUND);
     fx_free(f);
 }
@@ -413,10 +413,10 @@ static void above_the_approver_and_owners_may_decide(void **state)
     assert_int_equal(fm_approval_hold(f->t->s, &c, "exec", "{}", "r", &a3, err), FM_OK);
     assert_int_equal(fm_approval_hold(f->t->s, &c, "exec", "{}", "r", &a4, err), FM_OK);
     /* The CEO stands above the CTO. */
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a1, false, "agent:ceo", "no", err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a1, false, "agent:ceo", false, "no", err),
                      FM_OK);
     /* The owner may decide anything; an operator member may not. */
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a2, true, "member:ana", NULL, err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a2, true, "member:ana", false, NULL, err),
                      FM_OK);
     fm_member m;
     memset(&m, 0, sizeof m);
@@ -425,13 +425,17 @@ static void above_the_approver_and_owners_may_decide(void **state)
     m.role = FM_ROLE_OPERATOR;
     assert_int_equal(fm_member_add(f->t->s, "test", &m, err), FM_OK);
     fm_member_release(&m);
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a3, true, "member:olaf", NULL, err),
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a3, true, "member:olaf", false, NULL, err),
                      FM_EPERM);
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a3, true, "member:nobody", NULL,
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a3, true, "member:nobody", false, NULL,
                                         err),
                      FM_EPERM);
-    /* The local operator at the terminal holds the database anyway. */
-    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a4, true, "cli:root", NULL, err),
+    /* An actor string is no proof of being the local operator... */
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a4, true, "cli:root", false, NULL,
+                                        err),
+                     FM_EPERM);
+    /* ...the caller vouches for it: the person at the terminal holds the database anyway. */
+    assert_int_equal(fm_approval_decide(f->t->s, f->t->company, a4, true, "cli:root", true, NULL, err),
                      FM_OK);
     fm_approval a = approval(f, a1);
     assert_int_equal(a.status, FM_APPROVAL_DENIED);
