@@ -84,6 +84,10 @@ int fm_task_checkin(fm_store *s, const char *actor, fm_id company, fm_id task, f
                     fm_error *err);
 
 /* ---- messages ----------------------------------------------------------------- */
+/* Whether an actor writes from inside the company: an agent, a member, or the
+ * operator at the terminal ("cli:..."). Anything else is outside: tainted. */
+bool fm_actor_inside(const char *actor);
+
 /* Delivers a message to an agent from `from` (an actor string: "member:ana",
  * "agent:ceo", or someone outside such as "customer:x@y.z", "email:..."): a new
  * thread, the message, and a wake for the agent, in one transaction. Text from

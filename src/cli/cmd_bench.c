@@ -215,6 +215,12 @@ static int equip(fm_cli *c, int agents)
     return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
 {
     /* Latencies come from the store's own timestamps, read back with SQL
@@ -234,12 +240,7 @@ static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
-    for (size_t i = 1; i < n; i++) /* insertion sort: n is a few thousand */
-        for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-            int64_t t = v[k];
-            v[k] = v[k - 1];
-            v[k - 1] = t;
-        }
+    qsort(v, n, sizeof *v, cmp_i64);
     *out = n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
     free(v);
     return FM_OK;

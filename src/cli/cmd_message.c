@@ -22,8 +22,7 @@ static int message_run(fm_cli *c, cli_args *a)
     if (rc != FM_OK)
         return cli_fail(c, rc);
     printf("message #%lld delivered to %s%s\n", (long long)id, a->pos[0],
-           strncmp(from, "agent:", 6) && strncmp(from, "member:", 7) && strncmp(from, "cli:", 4)
-               ? " (from outside the company: marked tainted)" : "");
+           fm_actor_inside(from) ? "" : " (from outside the company: marked tainted)");
     return 0;
 }
 

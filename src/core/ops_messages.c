@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Agents, members, and the operator at the terminal write from inside. */
-static bool from_inside(const char *from)
+bool fm_actor_inside(const char *from)
 {
     return strncmp(from, "agent:", 6) == 0 || strncmp(from, "member:", 7) == 0 ||
            strncmp(from, "cli:", 4) == 0;
@@ -30,7 +29,7 @@ int fm_message_deliver(fm_store *s, const char *actor, fm_id company, fm_id to_a
     if (rc == FM_OK)
         rc = s->ops->thread_insert(s, company, subject, 0, &thread, err);
     fm_message m = {.thread_id = thread, .company_id = company, .sender = (char *)from,
-                    .body = (char *)text, .tainted = !from_inside(from)};
+                    .body = (char *)text, .tainted = !fm_actor_inside(from)};
     if (rc == FM_OK)
         rc = s->ops->message_insert(s, &m, err);
     if (rc == FM_OK)

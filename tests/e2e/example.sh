@@ -27,7 +27,11 @@ ws=$T/run/firma.db.workspaces/1
 check "the CTO wrote its code in its workspace" test -f "$ws/cto/src/alerts/slack.c"
 check "support wrote its help article" test -f "$ws/support/kb/drafts/slack-alerts.md"
 check "marketing drafted before its money ran out" test -f "$ws/marketing/drafts/annual-plan.md"
-check "no agent wrote outside its workspace" test ! -e "$T/run/firma.db.workspaces/1/../src"
+files=$(cd "$T/run/firma.db.workspaces" && find . -type f | sort | tr '\n' ' ')
+want="./1/cto/src/alerts/slack.c ./1/cto/tests/test_slack.c ./1/marketing/drafts/annual-plan.md ./1/support/kb/drafts/slack-alerts.md "
+[ "$files" = "$want" ] && ok "the agents wrote exactly their four files, each in its own workspace" \
+    || not_ok "the agents wrote exactly their four files" "got: $files"
+check "nothing was written beside the database" test -z "$(cd "$T/run" && ls | grep -vE '^(firma\.db.*|master\.key.*)$')"
 
 run bench store --agents 300 --tasks 100
 expect_rc 0 "firma bench store runs"
