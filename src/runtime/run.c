@@ -664,11 +664,14 @@ static void rerun(run *r, fm_step *st, json_t *req)
         mark_unknown(r, st);
         return;
     }
-    decide_and_run(r, &c, st, &text, &is_error, &approval);
+    bool held = decide_and_run(r, &c, st, &text, &is_error, &approval) == CALL_HELD;
     free(st->response);
     st->response = text;
-    st->status = FM_STEP_FINISHED;
-    st->ended_at = fm_now_us();
+    /* Held again (policy says ask): the step stays started, as a held one. */
+    st->status = held ? FM_STEP_STARTED : FM_STEP_FINISHED;
+    st->ended_at = held ? 0 : fm_now_us();
+    if (held)
+        r->resume_held = approval;
     fm_error err;
     r->rt->store->ops->step_update(r->rt->store, st, &err);
 }
@@ -676,7 +679,12 @@ static void rerun(run *r, fm_step *st, json_t *req)
 static void replay_tool_step(run *r, fm_step *st)
 {
     json_t *o = json_loads(st->request ? st->request : "{}", 0, NULL);
-    if (st->status == FM_STEP_STARTED && idempotent(st->tool))
+    /* A started step with a response is a held call (run_calls writes one
+     * only then): the crash came after it was held, before the run was
+     * marked waiting. It stays held; its approval will run it. */
+    if (st->status == FM_STEP_STARTED && st->response)
+        r->resume_held = -1;
+    else if (st->status == FM_STEP_STARTED && idempotent(st->tool))
         rerun(r, st, o);
     else if (st->status == FM_STEP_STARTED)
         mark_unknown(r, st);
@@ -743,7 +751,9 @@ void fm__run_resume(fm_runtime *rt, const fm_run *rec)
     answer_missing_calls(r);
     rt->stats.runs_resumed++;
     const fm_chat_msg *last = &r->msgs[r->n_msgs - 1];
-    if (last->role == FM_MSG_ASSISTANT && last->n_calls == 0)
+    if (r->resume_held)
+        fm__run_end(r, FM_RUN_WAITING, "waiting for approval (resumed after a stop)");
+    else if (last->role == FM_MSG_ASSISTANT && last->n_calls == 0)
         fm__run_end(r, FM_RUN_DONE, "ended its turn");
     else
         next_call(r);

@@ -19,6 +19,7 @@ typedef struct run {
     int seq;                /* the last step's number */
     int model_calls;
     bool in_call;           /* a model call is in flight */
+    fm_id resume_held;      /* resuming found a call held for approval: wait */
     fm_reservation res;
     fm_price price;
     fm_provider *provider;
