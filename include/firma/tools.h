@@ -16,6 +16,8 @@
 #include "firma/llm.h"
 #include "firma/store.h"
 
+#include <uv.h>
+
 /* The most argument text a tool call may carry. */
 #define FM_TOOL_ARGS_MAX (64 * 1024)
 
@@ -62,6 +64,43 @@ char *fm_tool_resource(const char *tool, const char *args_json);
  * ops.h (so it is audited with actor "agent:HANDLE"). */
 int fm_tool_run(const fm_tool_ctx *ctx, const char *tool, const char *args_json,
                 fm_tool_result *out, fm_error *err);
+
+/* ---- tools that take time: exec and http_fetch run on the loop --------------- */
+
+/* Limits of the tools that run on the loop; zero fields take the defaults. */
+typedef struct fm_tool_limits {
+    int64_t exec_timeout_s;   /* the most a command may ask for; default 300 */
+    size_t exec_max_output;   /* bytes of stdout and of stderr kept each; default 64 KiB */
+    int64_t exec_mem_bytes;   /* address space of the command; default 1 GiB */
+    size_t fetch_max_bytes;   /* response body kept; default 256 KiB */
+    int64_t fetch_timeout_s;  /* whole request; default 30 */
+} fm_tool_limits;
+
+/* True for the tools that must be started with fm_tool_start (they wait on
+ * a child process or the network); the others run with fm_tool_run. */
+bool fm_tool_is_async(const char *tool);
+
+typedef struct fm_tool_job fm_tool_job;
+/* Runs exactly once on the loop thread, also after fm_tool_job_cancel (then
+ * with is_error and a text saying it was canceled). `res` is the callee's
+ * during the call only: take res->text by setting it to NULL. The job is
+ * freed after the callback returns. */
+typedef void (*fm_tool_done)(void *arg, fm_tool_result *res);
+
+/* Starts exec or http_fetch, whose arguments passed fm_schema_check and whose
+ * call the policy allowed. exec runs `sh -c COMMAND` under bubblewrap: the
+ * agent's workspace is the only writable folder (also its cwd), the system
+ * folders are read-only, there is no network, and time, output and memory are
+ * capped. http_fetch GETs the URL (http or https only; redirects are not
+ * followed but reported, so the next host goes through policy too), keeps at
+ * most fetch_max_bytes and marks the result tainted. On error nothing started
+ * and `done` never runs. `ctx` is copied. */
+int fm_tool_start(uv_loop_t *loop, const fm_tool_ctx *ctx, const fm_tool_limits *limits,
+                  const char *tool, const char *args_json, fm_tool_done done, void *arg,
+                  fm_tool_job **job, fm_error *err);
+/* Stops a job (the child is killed, the request canceled); `done` runs
+ * before this returns. NULL is a no-op. */
+void fm_tool_job_cancel(fm_tool_job *job);
 
 /* Holds a call for a decision: creates an approval (kind "tool", the tool and
  * its arguments, the policy's reason) routed to the agent's manager — an
