@@ -15,6 +15,7 @@
 
 #include "firma/llm.h"
 #include "firma/store.h"
+#include "firma/tools.h"
 
 typedef struct fm_context {
     char *system;           /* the stable prefix */
@@ -45,6 +46,7 @@ typedef struct fm_runtime_config {
     int max_runs;            /* runs in flight at once; default 64 */
     int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
     bool until_idle;         /* stop once nothing is pending or running */
+    fm_tool_limits tools;    /* exec and http_fetch (tools.h); zeros take the defaults */
 } fm_runtime_config;
 
 typedef struct fm_runtime_stats {

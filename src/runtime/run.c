@@ -118,6 +118,7 @@ static void finish(run *r, fm_run_status status, const char *reason, bool give_b
     fm_agent_release(&r->agent_rec);
     fm_company_release(&r->company_rec);
     free(r->model_name);
+    free(r->settle);
     free(r);
 }
 
@@ -193,8 +194,11 @@ static void audit_denied(run *r, const char *tool, const char *resource, const c
     free(actor);
 }
 
+static void on_call_job(void *arg, fm_tool_result *res);
+
 /* Decides and runs one call. The result text goes into *text (heap); returns
- * CALL_HELD when the run must wait for approval #*approval. */
+ * CALL_HELD when the run must wait for approval #*approval, CALL_ASYNC when
+ * the tool now runs on the loop (on_call_job takes over). */
 static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, char **text,
                                    bool *is_error, fm_id *approval)
 {
@@ -242,6 +246,17 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
             *text = fm_xasprintf("Could not ask for approval: %s", err.msg);
             *is_error = true;
         }
+    } else if (fm_tool_is_async(c->name)) {
+        r->job_step = *st;
+        r->job_step.request = NULL;
+        r->job_settles = false;
+        if (fm_tool_start(r->rt->loop, &tc, &r->rt->cfg.tools, c->name, c->args_json, on_call_job,
+                          r, &r->job, &err) == FM_OK) {
+            out = CALL_ASYNC;
+        } else {
+            *text = fm_xasprintf("The tool failed: %s", err.msg);
+            *is_error = true;
+        }
     } else {
         fm_tool_result res = {0};
         if (fm_tool_run(&tc, c->name, c->args_json, &res, &err) == FM_OK) {
@@ -274,22 +289,32 @@ static bool repeated(run *r, const fm_tool_call *c)
     return same > r->rt->cfg.max_repeats;
 }
 
-/* Runs the calls of the last assistant message in order. Returns false if the
- * run ended (held for approval or capped). The calls array is read through
- * its own pointer: appending tool messages may move r->msgs, not it. */
-static bool run_calls(run *r)
+static void next_call(run *r);
+
+/* The answer to call number r->call_i of the turn joins the conversation. */
+static void answer_call(run *r, char *text, bool is_error)
 {
-    const fm_tool_call *calls = r->msgs[r->n_msgs - 1].calls;
-    size_t n = r->msgs[r->n_msgs - 1].n_calls;
-    fm_id held = 0;
-    for (size_t i = 0; i < n; i++) {
-        const fm_tool_call *c = &calls[i];
+    const char *id = r->msgs[r->turn].calls[r->call_i].id;
+    fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
+    m->text = text;
+    m->tool_call_id = fm_xstrdup(id);
+    m->is_error = is_error;
+    r->call_i++;
+}
+
+/* Runs the calls of the model turn r->msgs[r->turn] in order, from
+ * r->call_i. A tool that runs on the loop returns here from on_call_job.
+ * Then the run waits for an approval, or calls the model again. */
+static void run_calls(run *r)
+{
+    while (r->call_i < r->msgs[r->turn].n_calls) {
+        const fm_tool_call *c = &r->msgs[r->turn].calls[r->call_i];
         if (repeated(r, c)) {
             char *why = fm_xasprintf("stopped: the same %s call was repeated more than %d times",
                                      c->name, r->rt->cfg.max_repeats);
             fm__run_end(r, FM_RUN_FAILED, why);
             free(why);
-            return false;
+            return;
         }
         fm_step st = {.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c->name,
                       .started_at = fm_now_us()};
@@ -298,16 +323,24 @@ static bool run_calls(run *r)
         st.request = json_dumps(req, JSON_COMPACT);
         json_decref(req);
         step_write(r, &st);
+        free(st.request);
+        st.request = NULL;
         char *text = NULL;
-        bool is_error = false;
+        bool is_error = false, this_held = false;
         fm_id approval = 0;
-        bool this_held = false;
-        if (held)
+        call_outcome out = CALL_DONE;
+        if (r->call_held)
             text = fm_xasprintf("Not run: an earlier call in this turn is waiting for approval "
-                                "#%lld.", (long long)held);
-        else if (decide_and_run(r, c, &st, &text, &is_error, &approval) == CALL_HELD)
-            held = approval, this_held = approval != 0 && strcmp(c->name, "ask_manager") != 0 &&
-                                         strcmp(c->name, "request_approval") != 0;
+                                "#%lld.", (long long)r->call_held);
+        else
+            out = decide_and_run(r, c, &st, &text, &is_error, &approval);
+        if (out == CALL_ASYNC)
+            return;
+        if (out == CALL_HELD) {
+            r->call_held = approval;
+            this_held = approval != 0 && strcmp(c->name, "ask_manager") != 0 &&
+                        strcmp(c->name, "request_approval") != 0;
+        }
         if (this_held) {
             /* A held call's step stays "started" until the decision: running
              * it then first marks it finished, so it runs at most once. */
@@ -317,24 +350,54 @@ static bool run_calls(run *r)
         } else {
             step_finish(r, &st, text);
         }
-        free(st.request);
-        fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
-        m->text = text;
-        m->tool_call_id = fm_xstrdup(c->id);
-        m->is_error = is_error;
+        answer_call(r, text, is_error);
     }
-    if (held) {
-        char *why = fm_xasprintf("waiting for approval #%lld", (long long)held);
+    if (r->call_held) {
+        char *why = fm_xasprintf("waiting for approval #%lld", (long long)r->call_held);
         fm__run_end(r, FM_RUN_WAITING, why);
         free(why);
-        return false;
+        return;
     }
-    return true;
+    next_call(r);
+}
+
+static void settle_next(run *r);
+
+/* A tool that ran on the loop finished (or was canceled at shutdown). */
+static void on_call_job(void *arg, fm_tool_result *res)
+{
+    run *r = arg;
+    r->job = NULL;
+    r->rt->stats.tool_calls++;
+    r->ctx.tainted |= res->tainted;
+    char *text = res->text ? res->text : fm_xstrdup("Done.");
+    res->text = NULL;
+    fm_step *st = &r->job_step;
+    if (r->job_settles) {
+        char *ran = fm_xasprintf("It ran: %s", text);
+        step_finish(r, st, ran);
+        free(ran);
+        free(text);
+        if (r->rt->stopping)
+            fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
+        else
+            settle_next(r);
+        return;
+    }
+    step_finish(r, st, text);
+    answer_call(r, text, res->is_error);
+    if (r->rt->stopping)
+        fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
+    else
+        run_calls(r);
+}
+
+void fm__run_cancel_job(run *r)
+{
+    fm_tool_job_cancel(r->job);
 }
 
 /* ---- the model call ------------------------------------------------------------------ */
-
-static void next_call(run *r);
 
 static void keep_response(run *r, fm_llm_response *resp)
 {
@@ -380,8 +443,10 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
         fm__run_end(r, FM_RUN_DONE, "ended its turn");
         return;
     }
-    if (run_calls(r))
-        next_call(r);
+    r->turn = r->n_msgs - 1;
+    r->call_i = 0;
+    r->call_held = 0;
+    run_calls(r);
 }
 
 /* The reasons to stop before calling the model again; *transient says the
@@ -466,16 +531,18 @@ static void next_call(run *r)
 
 /* The held call behind a decided approval: finish its step first (the claim
  * that makes it run at most once), then run it if approved. The result is
- * kept on the step, where the context shows it to the agent. */
-static void settle_held_call(run *r, const fm_approval *a)
+ * kept on the step, where the context shows it to the agent. Returns true
+ * when the call now runs on the loop (on_call_job goes on with settle_next). */
+static bool settle_held_call(run *r, const fm_approval *a)
 {
     fm_store *s = r->rt->store;
     fm_step *v = NULL;
     size_t n = 0;
     fm_error err;
+    bool async = false;
     if (s->ops->step_list(s, a->run_id, &v, &n, &err) != FM_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
+        return false;
+    for (size_t i = 0; i < n && !async; i++) {
         fm_step *st = &v[i];
         if (st->id != a->step_id || st->status != FM_STEP_STARTED || !st->tool)
             continue;
@@ -490,37 +557,72 @@ static void settle_held_call(run *r, const fm_approval *a)
                           .step = st->id, .handle = r->agent_rec.handle,
                           .workspace = r->workspace};
         free(st->response);
-        if (a->status != FM_APPROVAL_APPROVED)
+        st->response = NULL;
+        if (a->status != FM_APPROVAL_APPROVED) {
             st->response = fm_xasprintf("Not run: denied by %s%s%s", a->decided_by,
                                         a->why ? ": " : ".", a->why ? a->why : "");
-        else if (fm_tool_run(&tc, st->tool, a->args, &res, &err) == FM_OK)
+        } else if (fm_tool_is_async(st->tool)) {
+            r->job_step = *st;
+            r->job_step.request = r->job_step.response = NULL;
+            r->job_step.tool = NULL;
+            r->job_settles = true;
+            if (fm_tool_start(r->rt->loop, &tc, &r->rt->cfg.tools, st->tool, a->args,
+                              on_call_job, r, &r->job, &err) == FM_OK)
+                async = true;
+            else
+                st->response = fm_xasprintf("It failed: %s", err.msg);
+        } else if (fm_tool_run(&tc, st->tool, a->args, &res, &err) == FM_OK) {
             st->response = fm_xasprintf("It ran: %s", res.text ? res.text : "done");
-        else
+        } else {
             st->response = fm_xasprintf("It failed: %s", err.msg);
+        }
         r->ctx.tainted |= res.tainted;
         fm_tool_result_release(&res);
-        s->ops->step_update(s, st, &err);
+        if (!async)
+            s->ops->step_update(s, st, &err);
     }
     fm_step_list_free(v, n);
+    return async;
 }
 
-static void settle_approvals(run *r)
+/* Settles the decided approvals among the run's wakes one by one (a call
+ * that runs on the loop comes back here), then goes on with after_settle. */
+static void settle_next(run *r)
+{
+    fm_store *s = r->rt->store;
+    fm_error err;
+    while (r->settle_i < r->n_settle) {
+        fm_approval a;
+        if (s->ops->approval_get(s, r->settle[r->settle_i++], &a, &err) != FM_OK)
+            continue;
+        bool async = false;
+        if (a.step_id && a.status != FM_APPROVAL_PENDING && a.agent_id == r->agent)
+            async = settle_held_call(r, &a);
+        fm_approval_release(&a);
+        if (async)
+            return;
+    }
+    free(r->settle);
+    r->settle = NULL;
+    r->n_settle = r->settle_i = 0;
+    r->after_settle(r);
+}
+
+static void settle_approvals(run *r, void (*then)(run *r))
 {
     fm_store *s = r->rt->store;
     fm_wake *w = NULL;
     size_t n = 0;
     fm_error err;
-    if (s->ops->wake_of_run(s, r->id, &w, &n, &err) != FM_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        fm_approval a;
-        if (w[i].kind != FM_WAKE_APPROVAL || s->ops->approval_get(s, w[i].ref, &a, &err) != FM_OK)
-            continue;
-        if (a.step_id && a.status != FM_APPROVAL_PENDING && a.agent_id == r->agent)
-            settle_held_call(r, &a);
-        fm_approval_release(&a);
+    r->after_settle = then;
+    if (s->ops->wake_of_run(s, r->id, &w, &n, &err) == FM_OK) {
+        r->settle = fm_xcalloc(n + 1, sizeof *r->settle);
+        for (size_t i = 0; i < n; i++)
+            if (w[i].kind == FM_WAKE_APPROVAL)
+                r->settle[r->n_settle++] = w[i].ref;
     }
     fm_wake_list_free(w, n);
+    settle_next(r);
 }
 
 /* The task the run is about moves from todo to doing: the agent has it now. */
@@ -538,17 +640,27 @@ static void take_task(run *r)
     fm_task_release(&t);
 }
 
-static int load(run *r, fm_error *err)
+/* The agent, its workspace and its decided held calls; then the rest. */
+static void load(run *r, void (*then)(run *r))
+{
+    fm_error err;
+    fm_store *s = r->rt->store;
+    if (s->ops->agent_get(s, r->agent, &r->agent_rec, &err) != FM_OK) {
+        char *why = fm_xasprintf("could not start: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        return;
+    }
+    snprintf(r->workspace, sizeof r->workspace, "%s/%lld/%s", r->rt->cfg.workspaces,
+             (long long)r->company, r->agent_rec.handle);
+    settle_approvals(r, then);
+}
+
+/* After the held calls: the company, the context, the price and provider. */
+static int load_rest(run *r, fm_error *err)
 {
     fm_store *s = r->rt->store;
-    int rc = s->ops->agent_get(s, r->agent, &r->agent_rec, err);
-    if (rc == FM_OK) {
-        snprintf(r->workspace, sizeof r->workspace, "%s/%lld/%s", r->rt->cfg.workspaces,
-                 (long long)r->company, r->agent_rec.handle);
-        settle_approvals(r);
-    }
-    if (rc == FM_OK)
-        rc = s->ops->company_get(s, r->company, &r->company_rec, err);
+    int rc = s->ops->company_get(s, r->company, &r->company_rec, err);
     bool held_taint = r->ctx.tainted; /* a held call that ran may have read outside content */
     if (rc == FM_OK)
         rc = fm_context_build(s, r->id, &r->ctx, err);
@@ -560,6 +672,21 @@ static int load(run *r, fm_error *err)
     if (rc == FM_OK)
         take_task(r);
     return rc;
+}
+
+static void start_loaded(run *r)
+{
+    fm_error err;
+    fm_error_clear(&err);
+    if (load_rest(r, &err) != FM_OK) {
+        char *why = fm_xasprintf("could not start: %s", err.msg);
+        fm__run_end(r, FM_RUN_FAILED, why);
+        free(why);
+        return;
+    }
+    fm_chat_msg *m = convo_push(r, FM_MSG_USER);
+    m->text = fm_xstrdup(r->ctx.wake_text);
+    next_call(r);
 }
 
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
@@ -588,15 +715,7 @@ void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
     r->id = rec.id;
     fm__runtime_attach(rt, r);
     rt->stats.runs_started++;
-    if ((rc = load(r, &err)) != FM_OK) {
-        char *why = fm_xasprintf("could not start: %s", err.msg);
-        fm__run_end(r, FM_RUN_FAILED, why);
-        free(why);
-        return;
-    }
-    fm_chat_msg *m = convo_push(r, FM_MSG_USER);
-    m->text = fm_xstrdup(r->ctx.wake_text);
-    next_call(r);
+    load(r, start_loaded);
 }
 
 /* ---- resuming after a crash ------------------------------------------------------------ */
@@ -714,20 +833,14 @@ static void answer_missing_calls(run *r)
     }
 }
 
-void fm__run_resume(fm_runtime *rt, const fm_run *rec)
+static void resume_loaded(run *r)
 {
+    fm_runtime *rt = r->rt;
     fm_error err;
     fm_error_clear(&err);
-    run *r = fm_xcalloc(1, sizeof *r);
-    r->rt = rt;
-    r->id = rec->id;
-    r->company = rec->company_id;
-    r->agent = rec->agent_id;
-    r->started_us = fm_now_us(); /* the wall-time cap counts from the resumption */
-    fm__runtime_attach(rt, r);
     fm_step *v = NULL;
     size_t n = 0;
-    int rc = load(r, &err);
+    int rc = load_rest(r, &err);
     if (rc == FM_OK)
         rc = rt->store->ops->step_list(rt->store, r->id, &v, &n, &err);
     if (rc != FM_OK) {
@@ -737,7 +850,7 @@ void fm__run_resume(fm_runtime *rt, const fm_run *rec)
         fm_step_list_free(v, n);
         return;
     }
-    r->ctx.tainted |= rec->tainted;
+    r->ctx.tainted |= r->resume_tainted;
     fm_chat_msg *m = convo_push(r, FM_MSG_USER);
     m->text = fm_xstrdup(r->ctx.wake_text);
     for (size_t i = 0; i < n; i++) {
@@ -757,4 +870,17 @@ void fm__run_resume(fm_runtime *rt, const fm_run *rec)
         fm__run_end(r, FM_RUN_DONE, "ended its turn");
     else
         next_call(r);
+}
+
+void fm__run_resume(fm_runtime *rt, const fm_run *rec)
+{
+    run *r = fm_xcalloc(1, sizeof *r);
+    r->rt = rt;
+    r->id = rec->id;
+    r->company = rec->company_id;
+    r->agent = rec->agent_id;
+    r->resume_tainted = rec->tainted;
+    r->started_us = fm_now_us(); /* the wall-time cap counts from the resumption */
+    fm__runtime_attach(rt, r);
+    load(r, resume_loaded);
 }

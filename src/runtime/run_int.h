@@ -5,8 +5,9 @@
 
 #include "firma/governance.h"
 #include "firma/runtime.h"
+#include "firma/tools.h"
 
-typedef enum { CALL_DONE, CALL_HELD } call_outcome;
+typedef enum { CALL_DONE, CALL_HELD, CALL_ASYNC } call_outcome;
 
 typedef struct run {
     fm_runtime *rt;
@@ -20,12 +21,25 @@ typedef struct run {
     int model_calls;
     bool in_call;           /* a model call is in flight */
     fm_id resume_held;      /* resuming found a call held for approval: wait */
+    bool resume_tainted;    /* the interrupted run's context held outside content */
     fm_reservation res;
     fm_price price;
     fm_provider *provider;
     char *model_name;       /* the provider's name for the model (no prefix) */
     char workspace[1024];
     size_t last_prompt_bytes;
+    /* The calls of the model turn being run: r->msgs[turn], from call_i. */
+    size_t turn, call_i;
+    fm_id call_held;        /* an earlier call of this turn waits for this approval */
+    /* A tool running on the loop (exec, http_fetch) and its step. */
+    fm_tool_job *job;
+    fm_step job_step;
+    bool job_settles;       /* the job is an approved held call being settled */
+    /* Approved or denied held calls to settle before the run goes on, then
+     * what to do next (start or resume). */
+    fm_id *settle;
+    size_t n_settle, settle_i;
+    void (*after_settle)(struct run *r);
     int64_t started_us, call_started_us;
     struct run *next, **prevp;
 } run;
@@ -51,6 +65,9 @@ void fm__run_end(run *r, fm_run_status status, const char *reason);
 /* Stops a run that could not go on for now (shutdown, pause, budget): its
  * wakes are given back, to be handled by a later run. */
 void fm__run_stop(run *r, const char *reason);
+/* Cancels the tool running on the loop for the run, if any: its callback
+ * runs now and, as the runtime is stopping, stops the run. */
+void fm__run_cancel_job(run *r);
 /* Resumes a run a crash left "running", from its last written step. */
 void fm__run_resume(fm_runtime *rt, const fm_run *rec);
 void fm__runtime_attach(fm_runtime *rt, run *r);

@@ -135,10 +135,24 @@ int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), vo
     return FM_OK;
 }
 
+/* Kills the tools running on the loop: each one's run then stops, its wakes
+ * kept. (Model calls in flight are left to finish: they end their runs at
+ * the next step.) */
+static void cancel_jobs(fm_runtime *rt)
+{
+    run *next;
+    for (run *r = rt->runs; r; r = next) {
+        next = r->next;
+        if (r->job)
+            fm__run_cancel_job(r);
+    }
+}
+
 void fm_runtime_stop(fm_runtime *rt)
 {
     rt->stopping = true;
     uv_timer_stop(&rt->poll);
+    cancel_jobs(rt);
 }
 
 static void free_provider(fm_provider **p)
@@ -158,6 +172,7 @@ void fm_runtime_free(fm_runtime *rt)
     if (!rt)
         return;
     rt->stopping = true;
+    cancel_jobs(rt);
     /* Freeing the providers ends every call in flight, and so every run. */
     free_provider(&rt->sim);
     free_provider(&rt->openai);
