@@ -44,6 +44,7 @@ typedef struct fm_runtime_config {
     int64_t max_wall_us;     /* per run; default 10 minutes */
     int max_tokens;          /* output tokens per model call; default 2048 */
     int max_runs;            /* runs in flight at once; default 64 */
+    int max_calls;           /* model calls in flight per provider; default 32 */
     int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
     bool until_idle;         /* stop once nothing is pending or running */
     fm_tool_limits tools;    /* exec and http_fetch (tools.h); zeros take the defaults */
@@ -52,6 +53,8 @@ typedef struct fm_runtime_config {
 typedef struct fm_runtime_stats {
     int64_t runs_started, runs_done, runs_failed, runs_waiting, runs_resumed;
     int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
+    int64_t calls_queued;     /* model calls that waited for a provider slot */
+    int calls_in_flight_peak; /* the most model calls in flight at once, all providers */
 } fm_runtime_stats;
 
 /* Creates a runtime on `loop` over `store` (both stay the caller's). */

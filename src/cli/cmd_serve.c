@@ -59,12 +59,14 @@ static void checkpoint_all(fm_cli *c)
 static void print_stats(const fm_runtime_stats *st, bool json)
 {
     if (json) {
-        cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "runs_started",
+        cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                                 "runs_started",
                                  st->runs_started, "runs_done", st->runs_done, "runs_failed",
                                  st->runs_failed, "runs_waiting", st->runs_waiting, "model_calls",
                                  st->model_calls, "tool_calls", st->tool_calls, "tool_denied",
                                  st->tool_denied, "tool_held", st->tool_held, "budget_refused",
-                                 st->budget_refused));
+                                 st->budget_refused, "calls_queued", st->calls_queued,
+                                 "calls_in_flight_peak", st->calls_in_flight_peak));
         return;
     }
     if (st->runs_resumed)
@@ -75,6 +77,22 @@ static void print_stats(const fm_runtime_stats *st, bool json)
            (long long)st->runs_started, (long long)st->runs_done, (long long)st->runs_waiting,
            (long long)st->runs_failed, (long long)st->model_calls, (long long)st->tool_calls,
            (long long)st->tool_denied, (long long)st->tool_held, (long long)st->budget_refused);
+    printf("model calls in flight at most: %d; waited for a provider slot: %lld\n",
+           st->calls_in_flight_peak, (long long)st->calls_queued);
+}
+
+/* A positive count option (--max-runs 8); absent leaves *out as it is. */
+static int count_opt(fm_cli *c, cli_args *a, const char *name, int *out)
+{
+    const char *v = cli_opt(a, name);
+    int64_t n;
+    if (!v)
+        return FM_OK;
+    if (fm_parse_i64(v, &n) != FM_OK || n < 1 || n > 100000)
+        return fm_error_set(&c->err, FM_EINVAL, "--%s %s: want a whole number from 1 to 100000",
+                            name, v);
+    *out = (int)n;
+    return FM_OK;
 }
 
 static int serve_run(fm_cli *c, cli_args *a)
@@ -86,9 +104,11 @@ static int serve_run(fm_cli *c, cli_args *a)
     fm_runtime_config cfg = {.workspaces = cli_opt(a, "workspaces") ? cli_opt(a, "workspaces") : ws,
                              .scenario = cli_opt(a, "scenario"),
                              .until_idle = cli_flag(a, "until-idle")};
-    int64_t v;
-    if (cli_opt(a, "max-runs") && fm_parse_i64(cli_opt(a, "max-runs"), &v) == FM_OK)
-        cfg.max_runs = (int)v;
+    if ((rc = count_opt(c, a, "max-runs", &cfg.max_runs)) != FM_OK ||
+        (rc = count_opt(c, a, "max-calls", &cfg.max_calls)) != FM_OK) {
+        free(ws);
+        return cli_fail(c, rc);
+    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     serve sv = {.c = c};
@@ -129,7 +149,7 @@ const cli_command cmd_serve = {
     .name = "serve",
     .summary = "run the companies: agents wake, think and act",
     .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
-             "[--max-runs N]\n\n"
+             "[--max-runs N] [--max-calls N]\n\n"
              "Runs every company in the database in one process. Agents wake on their\n"
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
@@ -137,8 +157,9 @@ const cli_command cmd_serve = {
              "  --until-idle     stop once nothing is pending or running\n"
              "  --workspaces DIR where agents' files live (default <db>.workspaces)\n"
              "  --max-runs N     runs in flight at once (default 64)\n"
+             "  --max-calls N    model calls in flight per provider (default 32); more wait\n"
              "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
              "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
-    .options = "scenario=,until-idle,workspaces=,max-runs=",
+    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=",
     .run = serve_run,
 };

@@ -112,6 +112,7 @@ static void finish(run *r, fm_run_status status, const char *reason, bool give_b
     rt->stats.runs_done += status == FM_RUN_DONE;
     rt->stats.runs_failed += status == FM_RUN_FAILED;
     rt->stats.runs_waiting += status == FM_RUN_WAITING;
+    fm__runtime_gate_leave(rt, r);
     fm__runtime_detach(rt, r);
     convo_free(r);
     fm_context_release(&r->ctx);
@@ -422,6 +423,7 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
                      resp ? resp->usage.input : 0, resp ? resp->usage.cached : 0,
                      resp ? resp->usage.output : 0, &err);
     r->in_call = false;
+    fm__runtime_gate_leave(r->rt, r);
     if (status != FM_OK || !resp) {
         char *why = fm_xasprintf("the model call failed: %s", perr ? fm_error_text(perr) : "?");
         if (status == FM_ECANCELED || r->rt->stopping)
@@ -491,6 +493,8 @@ static void next_call(run *r)
             fm__run_end(r, FM_RUN_FAILED, stop);
         return;
     }
+    if (!fm__runtime_gate_enter(r->rt, r))
+        return; /* queued: the gate calls fm__run_next_call when a slot frees */
     fm_error err;
     fm_error_clear(&err);
     r->last_prompt_bytes = convo_bytes(r);
@@ -499,6 +503,7 @@ static void next_call(run *r)
     if (fm_budget_reserve(r->rt->store, r->company, r->agent, r->id, worst,
                           in + r->rt->cfg.max_tokens, &r->res, &err) != FM_OK) {
         r->rt->stats.budget_refused++;
+        fm__runtime_gate_leave(r->rt, r);
         fm__runtime_budget_stop(r->rt, r, err.msg);
         char *why = fm_xasprintf("stopped: %s", err.msg);
         fm__run_stop(r, why); /* the agent is paused; its work waits for more budget */
@@ -520,11 +525,17 @@ static void next_call(run *r)
     free(defs);
     if (rc != FM_OK) {
         r->in_call = false;
+        fm__runtime_gate_leave(r->rt, r);
         fm_budget_settle(r->rt->store, &r->res, r->agent_rec.model, 0, 0, 0, 0, NULL);
         char *why = fm_xasprintf("the model call could not start: %s", err.msg);
         fm__run_end(r, FM_RUN_FAILED, why);
         free(why);
     }
+}
+
+void fm__run_next_call(run *r)
+{
+    next_call(r);
 }
 
 /* ---- starting ------------------------------------------------------------------------- */

@@ -42,7 +42,16 @@ typedef struct run {
     void (*after_settle)(struct run *r);
     int64_t started_us, call_started_us;
     struct run *next, **prevp;
+    struct run *gate_next;  /* waiting for a model-call slot of its provider */
+    bool gated;             /* holds one of those slots */
 } run;
+
+/* A provider's cap on model calls in flight: runs beyond it wait in FIFO
+ * order for a slot. */
+typedef struct call_gate {
+    int in_flight;
+    run *head, *tail;
+} call_gate;
 
 struct fm_runtime {
     uv_loop_t *loop;
@@ -50,6 +59,8 @@ struct fm_runtime {
     fm_runtime_config cfg;
     uv_timer_t poll;
     fm_provider *sim, *openai, *anthropic;
+    call_gate gates[3];     /* sim, openai, anthropic */
+    uv_timer_t gate_timer;  /* admits waiting runs on the next loop turn */
     run *runs;              /* in flight */
     size_t n_runs;
     bool stopping, started;
@@ -77,6 +88,13 @@ void fm__runtime_detach(fm_runtime *rt, run *r);
  * name as the provider knows it (heap). */
 int fm__runtime_provider(fm_runtime *rt, const char *model, fm_provider **out, char **name,
                          fm_error *err);
+/* Takes a model-call slot of the run's provider (true), or queues the run to
+ * be called again with next_call when one frees (false). */
+bool fm__runtime_gate_enter(fm_runtime *rt, run *r);
+/* Gives the run's slot back (no-op if it holds none). */
+void fm__runtime_gate_leave(fm_runtime *rt, run *r);
+/* The next model call of a run (run.c), for the gate. */
+void fm__run_next_call(run *r);
 /* At the budget cap: pause the agent and ask its manager for more. */
 void fm__runtime_budget_stop(fm_runtime *rt, run *r, const char *why);
 

@@ -33,6 +33,8 @@ static void defaults(fm_runtime_config *c)
         c->max_runs = 64;
     if (c->poll_ms <= 0)
         c->poll_ms = 200;
+    if (c->max_calls <= 0)
+        c->max_calls = 32;
 }
 
 int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cfg,
@@ -54,6 +56,8 @@ int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cf
     }
     uv_timer_init(loop, &rt->poll);
     rt->poll.data = rt;
+    uv_timer_init(loop, &rt->gate_timer);
+    rt->gate_timer.data = rt;
     *out = rt;
     return FM_OK;
 }
@@ -148,11 +152,28 @@ static void cancel_jobs(fm_runtime *rt)
     }
 }
 
+/* Runs waiting for a model-call slot stop at once, their wakes kept. */
+static void drain_gates(fm_runtime *rt)
+{
+    for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0]; i++) {
+        call_gate *g = &rt->gates[i];
+        while (g->head) {
+            run *r = g->head;
+            g->head = r->gate_next;
+            if (!g->head)
+                g->tail = NULL;
+            fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
+        }
+    }
+}
+
 void fm_runtime_stop(fm_runtime *rt)
 {
     rt->stopping = true;
     uv_timer_stop(&rt->poll);
+    uv_timer_stop(&rt->gate_timer);
     cancel_jobs(rt);
+    drain_gates(rt);
 }
 
 static void free_provider(fm_provider **p)
@@ -167,19 +188,26 @@ static void runtime_closed(uv_handle_t *h)
     free(h->data);
 }
 
+static void gate_closed(uv_handle_t *h)
+{
+    fm_runtime *rt = h->data;
+    uv_close((uv_handle_t *)&rt->poll, runtime_closed);
+}
+
 void fm_runtime_free(fm_runtime *rt)
 {
     if (!rt)
         return;
     rt->stopping = true;
     cancel_jobs(rt);
+    drain_gates(rt);
     /* Freeing the providers ends every call in flight, and so every run. */
     free_provider(&rt->sim);
     free_provider(&rt->openai);
     free_provider(&rt->anthropic);
     while (rt->runs)
         fm__run_stop(rt->runs, "stopped: firma is shutting down (its wakes are kept)");
-    uv_close((uv_handle_t *)&rt->poll, runtime_closed);
+    uv_close((uv_handle_t *)&rt->gate_timer, gate_closed);
 }
 
 const fm_runtime_stats *fm_runtime_stats_get(const fm_runtime *rt)
@@ -230,6 +258,77 @@ int fm__runtime_provider(fm_runtime *rt, const char *model, fm_provider **out, c
     if (rc == FM_OK)
         *name = fm_xstrdup(colon + 1);
     return rc;
+}
+
+/* ---- model-call slots ------------------------------------------------------------ */
+
+static call_gate *gate_of(fm_runtime *rt, const run *r)
+{
+    if (r->provider == rt->openai)
+        return &rt->gates[1];
+    if (r->provider == rt->anthropic)
+        return &rt->gates[2];
+    return &rt->gates[0];
+}
+
+static int calls_in_flight(const fm_runtime *rt)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0]; i++)
+        n += rt->gates[i].in_flight;
+    return n;
+}
+
+bool fm__runtime_gate_enter(fm_runtime *rt, run *r)
+{
+    call_gate *g = gate_of(rt, r);
+    if (r->gated)
+        return true;
+    if (g->in_flight >= rt->cfg.max_calls || g->head) {
+        r->gate_next = NULL;
+        if (g->tail)
+            g->tail->gate_next = r;
+        else
+            g->head = r;
+        g->tail = r;
+        rt->stats.calls_queued++;
+        return false;
+    }
+    g->in_flight++;
+    r->gated = true;
+    int n = calls_in_flight(rt);
+    if (n > rt->stats.calls_in_flight_peak)
+        rt->stats.calls_in_flight_peak = n;
+    return true;
+}
+
+/* Admits waiting runs while their provider has slots, oldest first. */
+static void admit(uv_timer_t *t)
+{
+    fm_runtime *rt = t->data;
+    for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0] && !rt->stopping; i++) {
+        call_gate *g = &rt->gates[i];
+        while (g->head && g->in_flight < rt->cfg.max_calls && !rt->stopping) {
+            run *r = g->head;
+            g->head = r->gate_next;
+            if (!g->head)
+                g->tail = NULL;
+            g->in_flight++;
+            r->gated = true;
+            fm__run_next_call(r);
+        }
+    }
+}
+
+void fm__runtime_gate_leave(fm_runtime *rt, run *r)
+{
+    if (!r->gated)
+        return;
+    r->gated = false;
+    call_gate *g = gate_of(rt, r);
+    g->in_flight--;
+    if (g->head && !rt->stopping)
+        uv_timer_start(&rt->gate_timer, admit, 0, 0);
 }
 
 /* ---- budgets --------------------------------------------------------------------- */

@@ -34,4 +34,24 @@ run budget
 expect_out "@cto              \$0 of" "a free local model costs nothing"
 run audit verify
 expect_rc 0 "the audit chain is intact"
+
+# The per-provider cap on model calls in flight: four agents with work at
+# once against a slow model, at most two calls at a time.
+for h in ceo cto marketing support; do
+    "$FIRMA" agent set $h --model 'local:slow#cap' >/dev/null
+    "$FIRMA" task add "Weekly report from $h" --to $h >/dev/null
+done
+OUT=$(FIRMA_MODEL_URL=http://127.0.0.1:$port/v1 OPENAI_API_KEY=sk-test-firma \
+      "$FIRMA" serve --until-idle --max-calls 2 2>&1); RC=$?
+expect_rc 0 "serve with --max-calls 2 runs the four agents"
+expect_out "runs: 4 started, 4 done" "all four runs end their turn"
+peak=$(grep '"model": "slow#cap"' "$T/llm.log" | python3 -c '
+import json, sys
+print(max(json.loads(l)["in_flight"] for l in sys.stdin))')
+check "the server never had more than two calls in flight (saw $peak)" test "$peak" -eq 2
+expect_out "model calls in flight at most: 2; waited for a provider slot: 2" \
+    "two calls waited for a slot"
+run serve --max-calls 0
+expect_rc 6 "--max-calls 0 is refused as a bad value"
+expect_out "--max-calls 0: want a whole number from 1 to 100000" "and says what it wants"
 finish
