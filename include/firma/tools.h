@@ -120,4 +120,18 @@ int fm_approval_hold(fm_store *s, const fm_tool_ctx *ctx, const char *tool, cons
 int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
                        const char *actor, bool local_operator, const char *why, fm_error *err);
 
+/* Whether agent `agent` (the approver, with its company's policies) may
+ * approve `a` itself: FM_OK, or FM_EPERM with why saying what to do. An agent
+ * approves only within its own grants: the held call must be one its own
+ * policy allows without asking; budget approvals and requests from a run that
+ * read outside content are for a person. Denying is always the approver's. */
+int fm_approval_agent_may_approve(fm_store *s, const fm_agent *agent, const fm_policies *pol,
+                                  const fm_approval *a, char *why, size_t why_len);
+
+/* Passes a pending approval from the agent `actor` (its approver) up to that
+ * agent's own manager, waking it if it is an agent granted decide_approval;
+ * audits approval.escalate. */
+int fm_approval_escalate(fm_store *s, fm_id company, fm_id approval, const char *actor,
+                         const char *why, fm_error *err);
+
 #endif

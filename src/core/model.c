@@ -84,6 +84,7 @@ bool fm_task_transition_ok(fm_task_status from, fm_task_status to)
 static const char *const builtin_tools[] = {
     "delegate", "message", "ask_manager", "request_approval", "complete_task", "block_task",
     "note", "read_file", "write_file", "list_files", "exec", "http_fetch", "hire",
+    "decide_approval",
 };
 
 bool fm_tool_known(const char *tool)
@@ -104,7 +105,8 @@ bool fm_tool_known(const char *tool)
 const char *fm_tool_words(void)
 {
     return "delegate, message, ask_manager, request_approval, complete_task, block_task, note, "
-           "read_file, write_file, list_files, exec, http_fetch, hire, mcp:<server>/<tool>";
+           "read_file, write_file, list_files, exec, http_fetch, hire, decide_approval, "
+           "mcp:<server>/<tool>";
 }
 
 static void free_strv(char **v, size_t n)

@@ -21,6 +21,8 @@
 #include "firma/base.h"
 #include "governance/approvals_int.h"
 
+#include "firma/policy.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,33 @@ int fm__approval_route(fm_store *s, fm_id company, fm_id agent, char **approver,
     }
     if (manager_agent)
         *manager_agent = a.manager_agent;
+    fm_agent_release(&a);
+    return rc;
+}
+
+/* Whether `a` holds a grant of decide_approval that is not a deny. */
+static bool decides(const fm_agent *a)
+{
+    for (size_t i = 0; i < a->n_grants; i++)
+        if (strcmp(a->grants[i].tool, "decide_approval") == 0 &&
+            a->grants[i].ceiling != FM_CEIL_DENY)
+            return true;
+    return false;
+}
+
+/* An approval now waits on `approver`: an agent granted decide_approval is
+ * woken to decide it; anyone else (a member, an agent without the grant)
+ * finds it in their inbox. In the caller's transaction. */
+static int notify_approver(fm_store *s, fm_id company, const char *approver, fm_id approval,
+                           fm_error *err)
+{
+    fm_agent a;
+    if (!approver || strncmp(approver, "agent:", 6) != 0 ||
+        s->ops->agent_find(s, company, approver + 6, &a, NULL) != FM_OK)
+        return FM_OK;
+    int rc = FM_OK;
+    if (decides(&a) && a.status == FM_AGENT_ACTIVE)
+        rc = fm__wake(s, company, a.id, FM_WAKE_APPROVAL, approval, err);
     fm_agent_release(&a);
     return rc;
 }
@@ -81,6 +110,8 @@ int fm__approval_request(fm_store *s, const fm_tool_ctx *ctx, const char *kind, 
         free(obj);
         free(actor);
     }
+    if (rc == FM_OK)
+        rc = notify_approver(s, ctx->company, a.approver, a.id, err);
     *id = a.id;
     fm_approval_release(&a);
     return rc;
@@ -194,6 +225,89 @@ int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
                        err);
         free(obj);
     }
+    fm_approval_release(&a);
+    return fm_store_end(s, rc, err);
+}
+
+/* ---- decisions by agents ------------------------------------------------------------ */
+
+/* Whether the run that asked read outside content. */
+static bool asked_tainted(fm_store *s, const fm_approval *a)
+{
+    fm_run r;
+    if (!a->run_id || s->ops->run_get(s, a->run_id, &r, NULL) != FM_OK)
+        return false;
+    bool t = r.tainted;
+    fm_run_release(&r);
+    return t;
+}
+
+int fm_approval_agent_may_approve(fm_store *s, const fm_agent *agent, const fm_policies *pol,
+                                  const fm_approval *a, char *why, size_t why_len)
+{
+    if (strcmp(a->kind, "budget") == 0 || (a->tool && strcmp(a->tool, "budget") == 0)) {
+        snprintf(why, why_len, "money is for a person to give: escalate it");
+        return FM_EPERM;
+    }
+    if (asked_tainted(s, a)) {
+        snprintf(why, why_len, "the run that asked had read content from outside the company, so "
+                 "only a person may approve it: escalate it");
+        return FM_EPERM;
+    }
+    if (strcmp(a->kind, "tool") != 0 || !a->tool)
+        return FM_OK; /* a question or a requested action: the manager's call */
+    char *res = fm_tool_resource(a->tool, a->args);
+    fm_policy_query q = {.agent = agent, .company = pol, .tool = a->tool, .resource = res};
+    fm_policy_result r;
+    fm_policy_decide(&q, &r);
+    free(res);
+    if (r.decision == FM_CEIL_ALLOW)
+        return FM_OK;
+    snprintf(why, why_len, "it is beyond your own grants (%s): escalate it", r.why);
+    return FM_EPERM;
+}
+
+int fm_approval_escalate(fm_store *s, fm_id company, fm_id approval, const char *actor,
+                         const char *why, fm_error *err)
+{
+    fm_approval a;
+    int rc = s->ops->begin(s, err);
+    if (rc == FM_OK)
+        rc = approval_of(s, company, approval, &a, err);
+    if (rc != FM_OK)
+        return fm_store_end(s, rc, err);
+    if (a.status != FM_APPROVAL_PENDING)
+        rc = fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s",
+                          (long long)approval, fm_approval_status_name(a.status));
+    if (rc == FM_OK && (!a.approver || strcmp(actor, a.approver) != 0))
+        rc = fm_error_set(err, FM_EPERM, "approval #%lld waits on %s, not on %s",
+                          (long long)approval, a.approver ? a.approver : "nobody", actor);
+    if (rc == FM_OK && strncmp(a.approver, "agent:", 6) != 0)
+        rc = fm_error_set(err, FM_EPERM, "approval #%lld is with a person already",
+                          (long long)approval);
+    fm_agent me;
+    char *next = NULL;
+    if (rc == FM_OK && (rc = s->ops->agent_find(s, company, a.approver + 6, &me, err)) == FM_OK) {
+        rc = fm__approval_route(s, company, me.id, &next, NULL, err);
+        fm_agent_release(&me);
+    }
+    if (rc == FM_OK) {
+        char *from = a.approver;
+        a.approver = next;
+        next = NULL;
+        rc = s->ops->approval_update(s, &a, err);
+        if (rc == FM_OK)
+            rc = notify_approver(s, company, a.approver, approval, err);
+        char *obj = fm_xasprintf("approval:%lld", (long long)approval);
+        if (rc == FM_OK)
+            rc = fm__audit(s, company, actor, "approval.escalate", obj,
+                           fm__details("{s:s, s:s, s:s?}", "from", from, "to", a.approver, "why",
+                                       why),
+                           err);
+        free(obj);
+        free(from);
+    }
+    free(next);
     fm_approval_release(&a);
     return fm_store_end(s, rc, err);
 }

@@ -128,11 +128,45 @@ static void describe_message(fm_store *s, const fm_wake *w, fm_buf *b, fm_contex
     fm_message_release(&m);
 }
 
-static void describe_approval(fm_store *s, const fm_wake *w, fm_buf *b, fm_context *c)
+/* An approval that waits on this agent (it manages the asker). What the
+ * asker wants may come from outside content: if its run was tainted, so is
+ * this one. */
+static void describe_request(fm_store *s, const fm_approval *a, fm_buf *b, fm_context *c)
+{
+    fm_agent asker;
+    fm_run r;
+    bool have = s->ops->agent_get(s, a->agent_id, &asker, NULL) == FM_OK;
+    if (a->run_id && s->ops->run_get(s, a->run_id, &r, NULL) == FM_OK) {
+        c->tainted |= r.tainted;
+        fm_run_release(&r);
+    }
+    if (a->status != FM_APPROVAL_PENDING)
+        fm_buf_addf(b, "- Approval #%lld was already %s by %s.\n", (long long)a->id,
+                    fm_approval_status_name(a->status), a->decided_by ? a->decided_by : "?");
+    else if (strcmp(a->kind, "tool") == 0)
+        fm_buf_addf(b, "- Approval #%lld waits on you: @%s wants to call %s with %s. Policy "
+                       "held it: %s. Decide it with decide_approval.\n",
+                    (long long)a->id, have ? asker.handle : "?", a->tool ? a->tool : "?",
+                    a->args ? a->args : "{}", a->reason ? a->reason : "");
+    else
+        fm_buf_addf(b, "- Approval #%lld waits on you: @%s asks (%s) %s. Decide it with "
+                       "decide_approval.\n",
+                    (long long)a->id, have ? asker.handle : "?", a->kind,
+                    a->args ? a->args : "{}");
+    if (have)
+        fm_agent_release(&asker);
+}
+
+static void describe_approval(fm_store *s, const fm_wake *w, fm_id me, fm_buf *b, fm_context *c)
 {
     fm_approval a;
     if (s->ops->approval_get(s, w->ref, &a, NULL) != FM_OK) {
         fm_buf_addf(b, "- Approval #%lld (it no longer exists).\n", (long long)w->ref);
+        return;
+    }
+    if (a.agent_id != me) {
+        describe_request(s, &a, b, c);
+        fm_approval_release(&a);
         return;
     }
     fm_buf_addf(b, "- Your request #%lld (%s) was %s by %s%s%s\n", (long long)a.id,
@@ -158,12 +192,12 @@ static void describe_approval(fm_store *s, const fm_wake *w, fm_buf *b, fm_conte
     fm_approval_release(&a);
 }
 
-static void describe_wake(fm_store *s, const fm_wake *w, fm_buf *b, fm_context *c)
+static void describe_wake(fm_store *s, const fm_wake *w, fm_id me, fm_buf *b, fm_context *c)
 {
     switch (w->kind) {
     case FM_WAKE_TASK: describe_task(s, w, b, c); break;
     case FM_WAKE_MESSAGE: describe_message(s, w, b, c); break;
-    case FM_WAKE_APPROVAL: describe_approval(s, w, b, c); break;
+    case FM_WAKE_APPROVAL: describe_approval(s, w, me, b, c); break;
     case FM_WAKE_TIMER: fm_buf_adds(b, "- Your scheduled check-in.\n"); break;
     default: fm_buf_adds(b, "- A feed item arrived.\n"); break;
     }
@@ -184,7 +218,7 @@ static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run, fm_context
     if (rc == FM_OK) {
         fm_buf_adds(&b, nn ? "\nWhat woke you:\n" : "What woke you:\n");
         for (size_t i = 0; i < nw; i++)
-            describe_wake(s, &w[i], &b, c);
+            describe_wake(s, &w[i], a->id, &b, c);
         c->wake_kind = nw ? fm_wake_kind_name(w[0].kind) : "timer";
     }
     fm_strv_free(keys, nn);

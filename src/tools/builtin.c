@@ -66,6 +66,12 @@ static const fm_tool_def builtins[] = {
      "Propose a new agent: handle, title and what it should do. Always needs approval.",
      OBJ(STR("handle", 40) "," STR("title", 200) "," STR("instructions", 20000),
          "\"handle\",\"title\",\"instructions\"")},
+    {"decide_approval",
+     "Decide an approval one of your reports is waiting for: approve (only what your own "
+     "grants allow you to do), deny, or escalate it to your manager. Say why.",
+     OBJ(INT("approval", 1, 9223372036854775807) ","
+         "\"decision\":{\"type\":\"string\",\"enum\":[\"approve\",\"deny\",\"escalate\"]},"
+         STR("why", 4000), "\"approval\",\"decision\",\"why\"")},
 };
 
 const fm_tool_def *fm_builtin_tools(size_t *n)

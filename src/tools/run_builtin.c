@@ -323,6 +323,110 @@ static int run_request_approval(const fm_tool_ctx *ctx, json_t *args, fm_tool_re
     return model_error(out, rc, err);
 }
 
+/* ---- hire -------------------------------------------------------------------------- */
+
+/* The tools a hired agent starts with: working with its manager and peers.
+ * Anything more (files, exec, the web, spending) a person grants later. */
+static const char *const starter_tools[] = {"message", "ask_manager", "request_approval",
+                                            "complete_task", "block_task", "note"};
+
+/* Runs only once approved (policy always holds hire). The new agent reports
+ * to the caller, thinks with the caller's model, acts at autonomy 1 and has
+ * no budget: a person gives it one. */
+static int run_hire(const fm_tool_ctx *ctx, json_t *args, fm_tool_result *out, fm_error *err)
+{
+    fm_store *s = ctx->store;
+    fm_agent me, a;
+    int rc = s->ops->agent_get(s, ctx->agent, &me, err);
+    if (rc != FM_OK)
+        return rc;
+    memset(&a, 0, sizeof a);
+    const char *handle = str_arg(args, "handle");
+    a.company_id = ctx->company;
+    a.handle = fm_xstrdup(handle + (handle[0] == '@'));
+    a.title = fm_xstrdup(str_arg(args, "title"));
+    a.instructions = fm_xstrdup(str_arg(args, "instructions"));
+    a.kind = FM_AGENT_LLM;
+    a.model = fm_xstrdup(me.model);
+    a.autonomy = 1;
+    a.budget.period = FM_PERIOD_MONTH;
+    size_t n = sizeof starter_tools / sizeof starter_tools[0];
+    a.grants = fm_xcalloc(n, sizeof *a.grants);
+    for (size_t i = 0; i < n; i++) {
+        a.grants[i].tool = fm_xstrdup(starter_tools[i]);
+        a.grants[i].ceiling = FM_CEIL_ALLOW;
+        if (strcmp(starter_tools[i], "message") == 0) {
+            a.grants[i].on = fm_xcalloc(2, sizeof *a.grants[i].on);
+            a.grants[i].on[a.grants[i].n_on++] = fm_xstrdup("agent:*");
+            a.grants[i].on[a.grants[i].n_on++] = fm_xstrdup("member:*");
+        }
+    }
+    a.n_grants = n;
+    char *actor = actor_of(ctx);
+    rc = fm_agent_hire(s, actor, &a, me.handle, err);
+    free(actor);
+    if (rc == FM_OK)
+        reply(out, false, "Hired @%s (%s), reporting to you, on %s. It has no budget yet: a "
+                          "person gives it one before it can work.", a.handle, a.title, a.model);
+    fm_agent_release(&a);
+    fm_agent_release(&me);
+    return model_error(out, rc, err);
+}
+
+/* ---- decide_approval ---------------------------------------------------------------- */
+
+static int run_decide_approval(const fm_tool_ctx *ctx, json_t *args, fm_tool_result *out,
+                               fm_error *err)
+{
+    fm_store *s = ctx->store;
+    fm_id id = int_arg(args, "approval", 0);
+    const char *decision = str_arg(args, "decision"), *why = str_arg(args, "why");
+    char *actor = actor_of(ctx);
+    fm_approval a;
+    fm_agent me;
+    fm_company c;
+    int rc = s->ops->approval_get(s, id, &a, err);
+    if (rc == FM_OK && a.company_id != ctx->company) {
+        fm_approval_release(&a);
+        rc = FM_ENOTFOUND;
+    }
+    if (rc == FM_ENOTFOUND) {
+        free(actor);
+        return reply(out, true, "There is no approval #%lld in your company.", (long long)id);
+    }
+    if (rc != FM_OK) {
+        free(actor);
+        return rc;
+    }
+    if (strcmp(decision, "escalate") == 0) {
+        rc = fm_approval_escalate(s, ctx->company, id, actor, why, err);
+        if (rc == FM_OK)
+            reply(out, false, "Approval #%lld is passed to your manager.", (long long)id);
+    } else if (strcmp(decision, "deny") == 0) {
+        rc = fm_approval_decide(s, ctx->company, id, false, actor, false, why, err);
+        if (rc == FM_OK)
+            reply(out, false, "Approval #%lld denied; the agent who asked is told why.",
+                  (long long)id);
+    } else if ((rc = s->ops->agent_get(s, ctx->agent, &me, err)) == FM_OK) {
+        if ((rc = s->ops->company_get(s, ctx->company, &c, err)) == FM_OK) {
+            char why_not[320];
+            if (fm_approval_agent_may_approve(s, &me, &c.policies, &a, why_not,
+                                              sizeof why_not) != FM_OK)
+                rc = fm_error_set(err, FM_EPERM, "You may not approve #%lld: %s.",
+                                  (long long)id, why_not);
+            else
+                rc = fm_approval_decide(s, ctx->company, id, true, actor, false, why, err);
+            if (rc == FM_OK)
+                reply(out, false, "Approval #%lld approved.", (long long)id);
+            fm_company_release(&c);
+        }
+        fm_agent_release(&me);
+    }
+    fm_approval_release(&a);
+    free(actor);
+    return model_error(out, rc, err);
+}
+
 /* ---- complete_task, block_task ---------------------------------------------------- */
 
 /* The task a call is about (its "task" argument, else the run's), checked to
@@ -473,11 +577,11 @@ static const struct {
     {"read_file", run_read_file},
     {"write_file", run_write_file},
     {"list_files", run_list_files},
-    /* Not yet: exec needs the bubblewrap sandbox, http_fetch the egress
-     * client and hire the proposal flow. The model is told plainly. */
+    /* exec and http_fetch run on the loop: fm_tool_start (jobs.c). */
     {"exec", NULL},
     {"http_fetch", NULL},
-    {"hire", NULL},
+    {"hire", run_hire},
+    {"decide_approval", run_decide_approval},
 };
 
 void fm_tool_result_release(fm_tool_result *r)
@@ -498,7 +602,8 @@ int fm_tool_run(const fm_tool_ctx *ctx, const char *tool, const char *args_json,
     if (!tool || i == n)
         return reply(out, true, "There is no built-in tool '%s'.", tool ? tool : "");
     if (!tools[i].run)
-        return reply(out, true, "The tool %s is not available yet in this firma.", tool);
+        return reply(out, true, "The tool %s runs on the loop: start it with fm_tool_start.",
+                     tool);
     json_t *args = json_loads(args_json ? args_json : "{}", JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(args)) {
         json_decref(args);

@@ -63,7 +63,7 @@ static void every_builtin_is_a_known_tool_with_a_valid_schema(void **state)
 {
     size_t n;
     const fm_tool_def *t = fm_builtin_tools(&n);
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 14);
     for (size_t i = 0; i < n; i++) {
         assert_true(fm_tool_known(t[i].name));
         assert_true(strlen(t[i].description) > 20);

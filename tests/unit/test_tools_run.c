@@ -338,6 +338,109 @@ static void ask_manager_messages_and_waits(void **state)
     fx_free(f);
 }
 
+/* ---- manager agents decide ------------------------------------------------------- */
+
+/* Gives @cto: decide_approval, and exec on "make *" without asking. */
+static void grant_cto(fixture *f)
+{
+    fm_store *s = f->t->s;
+    fm_agent a;
+    assert_int_equal(s->ops->agent_get(s, f->cto, &a, &f->t->err), FM_OK);
+    a.autonomy = 2;
+    for (size_t i = 0; i < a.n_grants; i++)
+        fm_grant_release(&a.grants[i]);
+    free(a.grants);
+    a.grants = fm_xcalloc(2, sizeof *a.grants);
+    a.n_grants = 2;
+    a.grants[0].tool = fm_xstrdup("decide_approval");
+    a.grants[0].ceiling = FM_CEIL_ALLOW;
+    a.grants[1].tool = fm_xstrdup("exec");
+    a.grants[1].on = fm_xcalloc(1, sizeof *a.grants[1].on);
+    a.grants[1].on[0] = fm_xstrdup("make *");
+    a.grants[1].n_on = 1;
+    a.grants[1].ceiling = FM_CEIL_ALLOW;
+    assert_int_equal(fm_agent_update(s, "test", &a, NULL, &f->t->err), FM_OK);
+    fm_agent_release(&a);
+}
+
+static void manager_agents_decide_within_their_grants(void **state)
+{
+    fixture *f = fx_new();
+    grant_cto(f);
+    fm_error *err = &f->t->err;
+    fm_tool_ctx dev = ctx_of(f, "dev", f->dev, 0), cto = ctx_of(f, "cto", f->cto, 0);
+    fm_id a1, a2, ref = 0;
+    assert_int_equal(fm_approval_hold(f->t->s, &dev, "exec", "{\"command\":\"make test\"}",
+                                      "exec is risky at autonomy 1", &a1, err), FM_OK);
+    /* The CTO is granted decide_approval: woken to decide. */
+    assert_int_equal(wakes(f, f->cto, FM_WAKE_APPROVAL, &ref), 1);
+    assert_int_equal(ref, a1);
+    expect(&cto, "decide_approval", "{\"approval\":1,\"decision\":\"approve\",\"why\":\"tests\"}",
+           false, "Approval #1 approved.");
+    fm_approval a = approval(f, a1);
+    assert_int_equal(a.status, FM_APPROVAL_APPROVED);
+    assert_string_equal(a.decided_by, "agent:cto");
+    fm_approval_release(&a);
+    assert_int_equal(wakes(f, f->dev, FM_WAKE_APPROVAL, NULL), 1);
+    /* Beyond its own grants: refused, still pending, to be escalated. */
+    assert_int_equal(fm_approval_hold(f->t->s, &dev, "exec", "{\"command\":\"rm -rf /srv\"}",
+                                      "risky", &a2, err), FM_OK);
+    expect(&cto, "decide_approval", "{\"approval\":2,\"decision\":\"approve\",\"why\":\"sure\"}",
+           true, "You may not approve #2: it is beyond your own grants");
+    a = approval(f, a2);
+    assert_int_equal(a.status, FM_APPROVAL_PENDING);
+    fm_approval_release(&a);
+    /* Only the approver escalates; the CEO lacks decide_approval, so it is
+     * not woken, and the approval waits on it (and on the owner). */
+    fm_tool_ctx ceo = ctx_of(f, "ceo", f->ceo, 0);
+    expect(&ceo, "decide_approval", "{\"approval\":2,\"decision\":\"escalate\",\"why\":\"x\"}",
+           true, "approval #2 waits on agent:cto, not on agent:ceo");
+    expect(&cto, "decide_approval",
+           "{\"approval\":2,\"decision\":\"escalate\",\"why\":\"not mine to allow\"}", false,
+           "Approval #2 is passed to your manager.");
+    a = approval(f, a2);
+    assert_string_equal(a.approver, "agent:ceo");
+    assert_int_equal(a.status, FM_APPROVAL_PENDING);
+    fm_approval_release(&a);
+    assert_int_equal(wakes(f, f->ceo, FM_WAKE_APPROVAL, NULL), 0);
+    audit_seen e = audited(f, "agent:cto", "approval.escalate");
+    assert_int_equal(e.n, 1);
+    assert_non_null(strstr(e.details, "\"to\":\"agent:ceo\""));
+    /* Decided already, or not in the company: clear errors. */
+    expect(&cto, "decide_approval", "{\"approval\":1,\"decision\":\"deny\",\"why\":\"no\"}", true,
+           "approval #1 was already approved by agent:cto");
+    expect(&cto, "decide_approval", "{\"approval\":99,\"decision\":\"deny\",\"why\":\"no\"}", true,
+           "There is no approval #99 in your company.");
+    fx_free(f);
+}
+
+static void a_tainted_request_is_for_a_person(void **state)
+{
+    fixture *f = fx_new();
+    grant_cto(f);
+    fm_error *err = &f->t->err;
+    fm_run r = {.company_id = f->t->company, .agent_id = f->dev, .status = FM_RUN_RUNNING,
+                .tainted = true, .started_at = fm_now_us()};
+    assert_int_equal(f->t->s->ops->run_insert(f->t->s, &r, err), FM_OK);
+    fm_tool_ctx dev = ctx_of(f, "dev", f->dev, 0), cto = ctx_of(f, "cto", f->cto, 0);
+    dev.run = r.id;
+    fm_id id;
+    assert_int_equal(fm_approval_hold(f->t->s, &dev, "exec", "{\"command\":\"make test\"}",
+                                      "tainted", &id, err), FM_OK);
+    char args[128];
+    snprintf(args, sizeof args, "{\"approval\":%lld,\"decision\":\"approve\",\"why\":\"ok\"}",
+             (long long)id);
+    /* Within the CTO's grants, but the asking run read outside content. */
+    expect(&cto, "decide_approval", args, true, "only a person may approve it");
+    snprintf(args, sizeof args, "{\"approval\":%lld,\"decision\":\"deny\",\"why\":\"odd\"}",
+             (long long)id);
+    expect(&cto, "decide_approval", args, false, "denied");
+    fm_approval a = approval(f, id);
+    assert_int_equal(a.status, FM_APPROVAL_DENIED);
+    fm_approval_release(&a);
+    fx_free(f);
+}
+
 /* ---- hold and decide -------------------------------------------------------------- */
 
 static void hold_routes_to_the_manager(void **state)
@@ -479,16 +582,46 @@ static void resource_of_each_tool(void **state)
     check_resource("hire", "{\"handle\":\"h\",\"title\":\"t\",\"instructions\":\"i\"}", NULL);
 }
 
-static void tools_not_built_yet_say_so(void **state)
+static void tools_on_the_loop_are_not_run_here(void **state)
 {
     fixture *f = fx_new();
     fm_tool_ctx c = ctx_of(f, "dev", f->dev, 0);
+    assert_true(fm_tool_is_async("exec") && fm_tool_is_async("http_fetch"));
+    assert_false(fm_tool_is_async("hire") || fm_tool_is_async("note") || fm_tool_is_async(NULL));
     expect(&c, "exec", "{\"command\":\"ls\"}", true,
-           "The tool exec is not available yet in this firma.");
-    expect(&c, "http_fetch", "{\"url\":\"https://x.org\"}", true, "The tool http_fetch is not");
-    expect(&c, "hire", "{\"handle\":\"h\",\"title\":\"t\",\"instructions\":\"i\"}", true,
-           "The tool hire is not");
+           "The tool exec runs on the loop: start it with fm_tool_start.");
+    expect(&c, "http_fetch", "{\"url\":\"https://x.org\"}", true, "The tool http_fetch runs");
     expect(&c, "launch", "{}", true, "There is no built-in tool 'launch'.");
+    fx_free(f);
+}
+
+/* hire runs once approved: the new agent reports to the caller, with the
+ * caller's model, starter grants and no budget. */
+static void hire_adds_a_report_without_budget(void **state)
+{
+    fixture *f = fx_new();
+    fm_tool_ctx c = ctx_of(f, "cto", f->cto, 0);
+    expect(&c, "hire", "{\"handle\":\"@qa\",\"title\":\"QA\",\"instructions\":\"Test it\"}",
+           false, "Hired @qa (QA), reporting to you, on sim. It has no budget yet");
+    fm_agent a;
+    assert_int_equal(f->t->s->ops->agent_find(f->t->s, f->t->company, "qa", &a, &f->t->err),
+                     FM_OK);
+    assert_int_equal(a.manager_agent, f->cto);
+    assert_string_equal(a.instructions, "Test it");
+    assert_int_equal(a.budget.usd_micro, 0);
+    assert_int_equal(a.autonomy, 1);
+    bool has_exec = false, has_message = false;
+    for (size_t i = 0; i < a.n_grants; i++) {
+        has_exec |= strcmp(a.grants[i].tool, "exec") == 0;
+        has_message |= strcmp(a.grants[i].tool, "message") == 0 && a.grants[i].n_on == 2;
+    }
+    assert_false(has_exec);
+    assert_true(has_message);
+    fm_agent_release(&a);
+    assert_int_equal(audited(f, "agent:cto", "agent.hire").n, 1);
+    /* A handle taken is a clear error the model can act on. */
+    expect(&c, "hire", "{\"handle\":\"dev\",\"title\":\"Dev\",\"instructions\":\"x\"}", true,
+           "the handle 'dev' is already taken");
     fx_free(f);
 }
 
@@ -649,7 +782,10 @@ int main(void)
         cmocka_unit_test(decide_checks_the_route_and_wakes_the_requester),
         cmocka_unit_test(above_the_approver_and_owners_may_decide),
         cmocka_unit_test(resource_of_each_tool),
-        cmocka_unit_test(tools_not_built_yet_say_so),
+        cmocka_unit_test(tools_on_the_loop_are_not_run_here),
+        cmocka_unit_test(hire_adds_a_report_without_budget),
+        cmocka_unit_test(manager_agents_decide_within_their_grants),
+        cmocka_unit_test(a_tainted_request_is_for_a_person),
         cmocka_unit_test(write_read_and_list_in_the_workspace),
         cmocka_unit_test(paths_outside_the_workspace_are_refused),
         cmocka_unit_test(symlinks_cannot_lead_out),
