@@ -238,7 +238,9 @@ int fm__runtime_provider(fm_runtime *rt, const char *model, fm_provider **out, c
     if (!colon)
         return fm_error_set(err, FM_EINVAL, "model '%s' names no provider: write openai:NAME, "
                                             "anthropic:NAME, local:NAME or sim", model ? model : "");
-    fm_provider_config pc = {0};
+    /* The client's own cap on requests in flight matches the runtime's: the
+     * gate (fm__runtime_gate_enter) is the one that queues. */
+    fm_provider_config pc = {.max_concurrency = rt->cfg.max_calls};
     int rc = FM_OK;
     if (strncmp(model, "anthropic:", 10) == 0) {
         pc.base_url = env_or("FIRMA_ANTHROPIC_URL", "https://api.anthropic.com");
