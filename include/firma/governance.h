@@ -80,6 +80,14 @@ typedef struct fm_price {
  * models are FM_ENOTFOUND: an unpriced model cannot be budgeted, so it is
  * not called. */
 int fm_price_lookup(const char *model, fm_price *out, fm_error *err);
+/* Loads the owner's prices from a JSON file, looked at before the built-in
+ * list (exact names, then the longest '*' prefix, within each):
+ *   {"openai:gpt-5*": {"input": 1.25, "cached": 0.125, "output": 10}}
+ * in dollars per million tokens ("cached" defaults to "input"). Replaces any
+ * prices loaded before; on error (which says file, line or model) nothing
+ * changes. Process-wide: `firma serve --prices FILE` or FIRMA_PRICES. */
+int fm_prices_load(const char *path, fm_error *err);
+void fm_prices_reset(void);
 /* Cost of a call, rounded up to the micro-dollar. `cached` is part of `input`. */
 int64_t fm_price_cost(const fm_price *p, int64_t input, int64_t cached, int64_t output);
 

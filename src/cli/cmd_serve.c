@@ -104,8 +104,16 @@ static int serve_run(fm_cli *c, cli_args *a)
     fm_runtime_config cfg = {.workspaces = cli_opt(a, "workspaces") ? cli_opt(a, "workspaces") : ws,
                              .scenario = cli_opt(a, "scenario"),
                              .until_idle = cli_flag(a, "until-idle")};
+    int tool_timeout = 0;
     if ((rc = count_opt(c, a, "max-runs", &cfg.max_runs)) != FM_OK ||
-        (rc = count_opt(c, a, "max-calls", &cfg.max_calls)) != FM_OK) {
+        (rc = count_opt(c, a, "max-calls", &cfg.max_calls)) != FM_OK ||
+        (rc = count_opt(c, a, "tool-timeout", &tool_timeout)) != FM_OK) {
+        free(ws);
+        return cli_fail(c, rc);
+    }
+    cfg.tools.exec_timeout_s = tool_timeout;
+    const char *prices = cli_opt(a, "prices") ? cli_opt(a, "prices") : getenv("FIRMA_PRICES");
+    if (prices && *prices && (rc = fm_prices_load(prices, &c->err)) != FM_OK) {
         free(ws);
         return cli_fail(c, rc);
     }
@@ -149,7 +157,8 @@ const cli_command cmd_serve = {
     .name = "serve",
     .summary = "run the companies: agents wake, think and act",
     .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
-             "[--max-runs N] [--max-calls N]\n\n"
+             "[--max-runs N] [--max-calls N] [--tool-timeout S]\n"
+             "                   [--prices FILE]\n\n"
              "Runs every company in the database in one process. Agents wake on their\n"
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
@@ -158,8 +167,13 @@ const cli_command cmd_serve = {
              "  --workspaces DIR where agents' files live (default <db>.workspaces)\n"
              "  --max-runs N     runs in flight at once (default 64)\n"
              "  --max-calls N    model calls in flight per provider (default 32); more wait\n"
+             "  --tool-timeout S the most an exec command or a process agent's program may\n"
+             "                   run, in seconds (default 300)\n"
+             "  --prices FILE    your prices per model, before the built-in ones (JSON:\n"
+             "                   {\"openai:gpt-5*\": {\"input\": 1.25, \"output\": 10}}, dollars\n"
+             "                   per million tokens); also FIRMA_PRICES\n"
              "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
              "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
-    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=",
+    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=",
     .run = serve_run,
 };

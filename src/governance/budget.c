@@ -52,22 +52,98 @@ static const fm_price prices[] = {
     {"local:*", 0, 0, 0},
 };
 
-int fm_price_lookup(const char *model, fm_price *out, fm_error *err)
+/* The owner's own prices (fm_prices_load), looked at before the list. */
+static fm_price *own;
+static size_t n_own;
+
+/* The entry for `model` in v: exact, else the longest '*' prefix. */
+static const fm_price *match(const fm_price *v, size_t n_v, const char *model)
 {
     const fm_price *best = NULL;
     size_t best_len = 0;
-    for (size_t i = 0; model && i < sizeof prices / sizeof prices[0]; i++) {
-        const char *m = prices[i].model;
+    for (size_t i = 0; model && i < n_v; i++) {
+        const char *m = v[i].model;
         size_t n = strlen(m);
-        if (strcmp(m, model) == 0) {
-            *out = prices[i];
-            return FM_OK;
-        }
-        if (n && m[n - 1] == '*' && strncmp(m, model, n - 1) == 0 && n - 1 > best_len) {
-            best = &prices[i];
+        if (strcmp(m, model) == 0)
+            return &v[i];
+        if (n && m[n - 1] == '*' && strncmp(m, model, n - 1) == 0 && n - 1 >= best_len) {
+            best = &v[i];
             best_len = n - 1;
         }
     }
+    return best;
+}
+
+void fm_prices_reset(void)
+{
+    for (size_t i = 0; i < n_own; i++)
+        free((char *)own[i].model);
+    free(own);
+    own = NULL;
+    n_own = 0;
+}
+
+/* A price per million tokens in dollars ("2.5" or 2.5) as micro-dollars. */
+static bool usd_per_mtok(json_t *v, int64_t *out)
+{
+    char buf[64];
+    if (json_is_string(v))
+        snprintf(buf, sizeof buf, "%s", json_string_value(v));
+    else if (json_is_number(v))
+        snprintf(buf, sizeof buf, "%.6f", json_number_value(v));
+    else
+        return false;
+    return fm_parse_usd(buf, out) == FM_OK && *out >= 0;
+}
+
+int fm_prices_load(const char *path, fm_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return fm_error_set(err, FM_EPARSE, "%s:%d: %s", path, je.line, je.text);
+    int rc = FM_OK;
+    if (!json_is_object(root) || json_object_size(root) == 0)
+        rc = fm_error_set(err, FM_EPARSE, "%s: want an object of models, like "
+                          "{\"openai:gpt-5*\": {\"input\": 1.25, \"cached\": 0.125, "
+                          "\"output\": 10}} (dollars per million tokens)", path);
+    fm_price *v = fm_xcalloc(json_object_size(root) + 1, sizeof *v);
+    size_t n = 0;
+    const char *model;
+    json_t *p;
+    json_object_foreach(root, model, p) {
+        if (rc != FM_OK)
+            break;
+        int64_t in = 0, cached = 0, outp = 0;
+        json_t *c = json_object_get(p, "cached");
+        if (!json_is_object(p) || !usd_per_mtok(json_object_get(p, "input"), &in) ||
+            !usd_per_mtok(json_object_get(p, "output"), &outp) ||
+            (c && !usd_per_mtok(c, &cached)) || json_object_size(p) != 2u + (c != NULL)) {
+            rc = fm_error_set(err, FM_EPARSE, "%s: model '%s': want {\"input\": USD, "
+                              "\"output\": USD} and optionally \"cached\", each a price per "
+                              "million tokens of 0 or more", path, model);
+            break;
+        }
+        v[n++] = (fm_price){fm_xstrdup(model), in, c ? cached : in, outp};
+    }
+    json_decref(root);
+    if (rc != FM_OK) {
+        for (size_t i = 0; i < n; i++)
+            free((char *)v[i].model);
+        free(v);
+        return rc;
+    }
+    fm_prices_reset();
+    own = v;
+    n_own = n;
+    return FM_OK;
+}
+
+int fm_price_lookup(const char *model, fm_price *out, fm_error *err)
+{
+    const fm_price *best = match(own, n_own, model);
+    if (!best)
+        best = match(prices, sizeof prices / sizeof prices[0], model);
     if (!best)
         return fm_error_set(err, FM_ENOTFOUND,
                             "no price known for model '%s': an unpriced model cannot be "

@@ -14,6 +14,61 @@ static void set_budget(tdb *t, const char *handle, int64_t usd, int64_t tokens)
     fm_agent_release(&a);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The owner's prices come before the built-in ones; a bad file changes
+ * nothing and says where it is wrong. */
+static void prices_from_a_file(void **state)
+{
+    tdb *t = tdb_new(false);
+    char path[600];
+    snprintf(path, sizeof path, "%s/prices.json", t->dir);
+    fm_price p;
+    fm_error err;
+    assert_int_equal(fm_price_lookup("openai:gpt-5-mini", &p, &err), FM_ENOTFOUND);
+    write_file(path, "{\"openai:gpt-5*\": {\"input\": 1.25, \"cached\": \"0.125\", "
+                     "\"output\": 10},\n \"openai:gpt-4o-mini\": {\"input\": 0, \"output\": 0}}");
+    assert_int_equal(fm_prices_load(path, &err), FM_OK);
+    assert_int_equal(fm_price_lookup("openai:gpt-5-mini", &p, &err), FM_OK);
+    assert_int_equal(p.input, 1250000);
+    assert_int_equal(p.cached, 125000);
+    assert_int_equal(p.output, 10000000);
+    /* Exact wins over the built-in prefix; cached defaults to input. */
+    assert_int_equal(fm_price_lookup("openai:gpt-4o-mini", &p, &err), FM_OK);
+    assert_int_equal(p.output, 0);
+    assert_int_equal(fm_price_lookup("openai:gpt-4o-mini-2024", &p, &err), FM_OK);
+    assert_int_equal(p.output, 600000);
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"{\"x\": {\"input\": 1, \"output\": 2},", "prices.json:1: "},
+        {"[]", "want an object of models"},
+        {"{\"m\": {\"input\": -1, \"output\": 2}}", "model 'm': want {\"input\": USD"},
+        {"{\"m\": {\"input\": 1}}", "model 'm'"},
+        {"{\"m\": {\"input\": 1, \"output\": 2, \"extra\": 3}}", "model 'm'"},
+        {"{\"m\": {\"input\": \"cheap\", \"output\": 2}}", "model 'm'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(path, bad[i].text);
+        assert_int_equal(fm_prices_load(path, &err), FM_EPARSE);
+        if (!strstr(err.msg, bad[i].msg))
+            fprintf(stderr, "case %zu: %s\n", i, err.msg);
+        assert_non_null(strstr(err.msg, bad[i].msg));
+    }
+    /* The good prices stay after a bad file. */
+    assert_int_equal(fm_price_lookup("openai:gpt-5-mini", &p, &err), FM_OK);
+    assert_int_equal(fm_prices_load("/nonexistent/prices.json", &err), FM_EPARSE);
+    fm_prices_reset();
+    assert_int_equal(fm_price_lookup("openai:gpt-5-mini", &p, &err), FM_ENOTFOUND);
+    tdb_free(t);
+}
+
 static void prices_and_rounding(void **state)
 {
     fm_price p;
@@ -154,6 +209,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prices_and_rounding),
+        cmocka_unit_test(prices_from_a_file),
         cmocka_unit_test(reserve_settle_and_refuse),
         cmocka_unit_test(company_and_token_caps),
         cmocka_unit_test(concurrent_reservations_never_overspend),
