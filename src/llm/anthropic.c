@@ -510,8 +510,9 @@ static int anthropic_call(fm_provider *p, const fm_llm_request *req, fm_llm_done
     fm_sse_sink sink = {stream_event, stream_end, stream_reset, k};
     const char *headers[3] = {"content-type: application/json", "anthropic-version: 2023-06-01",
                               a->auth};
-    fm_http_request hr = {a->url, headers, a->auth ? 3 : 2, body, strlen(body),
-                          req->stream ? &sink : NULL};
+    fm_http_request hr = {.url = a->url, .headers = headers, .n_headers = a->auth ? 3 : 2,
+                          .body = body, .body_len = strlen(body),
+                          .sse = req->stream ? &sink : NULL};
     rc = fm__http_post(a->http, &hr, on_http_done, k, err);
     if (rc != FM_OK)
         call_free(k);

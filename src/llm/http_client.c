@@ -12,6 +12,11 @@
  *                               ^              │ retryable and retries left
  *                               └──on_retry── waiting (j->timer)
  *
+ * A POST (the providers) fails on a non-2xx status and on a body past the
+ * cap; a request with any_status and cut_at_cap (http_fetch's GET) takes any
+ * complete response as the answer and keeps the first max_bytes of a longer
+ * body, stopping the transfer there.
+ *
  * Invariants: every unfinished job is on c->jobs; a queued job is also on
  * the FIFO c->qhead and has no easy handle; c->active counts running and
  * waiting jobs and never exceeds max_concurrency.
@@ -30,11 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define RETRY_AFTER_MAX_MS 120000L
 
 typedef enum { JOB_QUEUED, JOB_RUNNING, JOB_WAITING } job_state;
+
+static const char *const METHOD_NAME[] = {[FM_HTTP_POST] = "POST", [FM_HTTP_GET] = "GET"};
 
 typedef struct job {
     struct job *prev, *next; /* c->jobs */
@@ -45,6 +53,8 @@ typedef struct job {
     struct curl_slist *headers;
     char *body;
     size_t body_len;
+    fm_http_method method;
+    bool cut_at_cap, any_status, direct;
     bool streaming;
     fm_sse_sink sse;
     fm_sse_parser parser;
@@ -53,6 +63,8 @@ typedef struct job {
     CURL *easy;
     uv_timer_t timer;  /* the retry delay; closing it frees the job */
     fm_http_result res;
+    char *content_type; /* res.content_type and res.location point here */
+    char *location;
     size_t received;   /* bytes of the current attempt */
     bool too_big;
     int sse_rc;        /* set when an SSE callback stopped the transfer */
@@ -393,8 +405,15 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userp)
     job *j = userp;
     size_t n = size * nmemb;
     if (n > j->c->max_bytes - j->received) {
-        j->too_big = true;
-        return 0;
+        if (!j->cut_at_cap) {
+            j->too_big = true;
+            return 0;
+        }
+        size_t take = j->c->max_bytes - j->received;
+        fm_buf_add(&j->res.body, ptr, take);
+        j->received += take;
+        j->res.cut = true;
+        return 0; /* stops the transfer: the rest is never read */
     }
     j->received += n;
     if (j->streaming && status_is_2xx(j->easy)) {
@@ -423,8 +442,12 @@ static int configure(job *j)
     rc |= curl_easy_setopt(h, CURLOPT_URL, j->url);
     rc |= curl_easy_setopt(h, CURLOPT_PRIVATE, j);
     rc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, j->headers);
-    rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
-    rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    if (j->method == FM_HTTP_GET) {
+        rc |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
+        rc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    }
     rc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     rc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->curl_msg);
@@ -436,7 +459,13 @@ static int configure(job *j)
      * applies to the decoded bytes, which is what we hold in memory. */
     rc |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* curl's default, said out loud: a 3xx is the answer. Were one ever
+     * followed, it would stay on http(s). */
+    rc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    rc |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     rc |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (j->direct) /* "" overrides http_proxy and friends */
+        rc |= curl_easy_setopt(h, CURLOPT_PROXY, "");
     if (strncmp(j->url, "http://", 7) == 0)
         rc |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     return rc == CURLE_OK ? FM_OK : FM_EIO;
@@ -448,6 +477,11 @@ static int start_attempt(job *j, fm_error *err)
 {
     fm_http_client *c = j->c;
     fm_buf_reset(&j->res.body);
+    j->res.cut = false;
+    j->res.content_type = j->res.location = NULL;
+    free(j->content_type);
+    free(j->location);
+    j->content_type = j->location = NULL;
     j->received = 0;
     j->too_big = false;
     j->sse_rc = FM_OK;
@@ -476,6 +510,8 @@ static void on_job_closed(uv_handle_t *h)
     fm_buf_release(&j->res.body);
     fm__sse_release(&j->parser);
     curl_slist_free_all(j->headers);
+    free(j->content_type);
+    free(j->location);
     free(j->url);
     free(j->body);
     free(j);
@@ -521,10 +557,11 @@ static int network_error(job *j, CURLcode cc, fm_error *err)
 {
     fm_http_client *c = j->c;
     const char *why = j->curl_msg[0] ? j->curl_msg : curl_easy_strerror(cc);
+    const char *m = METHOD_NAME[j->method];
     if (cc == CURLE_OPERATION_TIMEDOUT)
-        return fm_error_set(err, FM_EIO, "%s: POST %s timed out (limit %ld ms): %s", c->name,
+        return fm_error_set(err, FM_EIO, "%s: %s %s timed out (limit %ld ms): %s", c->name, m,
                             j->url, c->timeout_ms, why);
-    return fm_error_set(err, FM_EIO, "%s: POST %s failed: %s", c->name, j->url, why);
+    return fm_error_set(err, FM_EIO, "%s: %s %s failed: %s", c->name, m, j->url, why);
 }
 
 /* A 2xx stream that ended: flush the parser, then let the sink judge. */
@@ -549,7 +586,8 @@ static int classify(job *j, CURLcode cc, long status, bool *retry, fm_error *err
         *err = j->sse_err;
         return j->sse_rc;
     }
-    if (cc != CURLE_OK) {
+    /* A cut body ends in the write error we asked for. */
+    if (cc != CURLE_OK && !(j->res.cut && cc == CURLE_WRITE_ERROR)) {
         *retry = true;
         return network_error(j, cc, err);
     }
@@ -558,8 +596,24 @@ static int classify(job *j, CURLcode cc, long status, bool *retry, fm_error *err
         *retry = rc == FM_EIO;
         return rc;
     }
+    if (j->any_status)
+        return FM_OK;
     *retry = status == 429 || (status >= 500 && status <= 599);
     return fm_error_set(err, FM_EIO, "%s: HTTP %ld from %s", c->name, status, j->url);
+}
+
+/* Copies what the caller may read of the response's headers before the
+ * easy handle goes. */
+static void keep_headers(job *j)
+{
+    char *v = NULL;
+    if (curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
+        j->content_type = fm_xstrdup(v);
+    v = NULL;
+    if (curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &v) == CURLE_OK && v)
+        j->location = fm_xstrdup(v);
+    j->res.content_type = j->content_type;
+    j->res.location = j->location;
 }
 
 static void attempt_finished(job *j, CURLcode cc)
@@ -569,6 +623,7 @@ static void attempt_finished(job *j, CURLcode cc)
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
     long retry_after = response_retry_after(j->easy);
     j->res.status = (int)status;
+    keep_headers(j);
     curl_multi_remove_handle(c->multi, j->easy);
     curl_easy_cleanup(j->easy);
     j->easy = NULL;
@@ -672,13 +727,23 @@ int fm__http_client_new(uv_loop_t *loop, const fm_provider_config *cfg, const ch
     return FM_OK;
 }
 
+static bool has_header(const fm_http_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strncasecmp(req->headers[i], name, n) == 0 && req->headers[i][n] == ':')
+            return true;
+    return false;
+}
+
 static struct curl_slist *copy_headers(const fm_http_request *req)
 {
     /* "Expect:" stops curl's 100-continue round trip on big bodies. */
     const char *extra[2] = {"Expect:", req->sse ? "Accept: text/event-stream"
                                                 : "Accept: application/json"};
+    size_t n_extra = has_header(req, "Accept") ? 1 : 2;
     struct curl_slist *list = NULL;
-    for (size_t i = 0; i < req->n_headers + 2; i++) {
+    for (size_t i = 0; i < req->n_headers + n_extra; i++) {
         const char *h = i < req->n_headers ? req->headers[i] : extra[i - req->n_headers];
         struct curl_slist *next = curl_slist_append(list, h);
         if (!next) {
@@ -697,6 +762,10 @@ static job *job_new(fm_http_client *c, const fm_http_request *req, fm_http_done 
     j->url = fm_xstrdup(req->url);
     j->body = req->body;
     j->body_len = req->body_len;
+    j->method = req->method;
+    j->cut_at_cap = req->cut_at_cap;
+    j->any_status = req->any_status;
+    j->direct = req->direct;
     j->done = done;
     j->ctx = ctx;
     if (req->sse) {
@@ -709,7 +778,19 @@ static job *job_new(fm_http_client *c, const fm_http_request *req, fm_http_done 
     return j;
 }
 
-int fm__http_post(fm_http_client *c, const fm_http_request *req, fm_http_done done, void *ctx,
+/* Why `req` cannot be sent, or NULL. */
+static const char *bad_request(const fm_http_request *req)
+{
+    if (req->method != FM_HTTP_POST && req->method != FM_HTTP_GET)
+        return "unknown method";
+    if (req->method == FM_HTTP_GET && req->body)
+        return "a GET has no body";
+    if (req->cut_at_cap && req->sse)
+        return "an event stream cannot be cut at the cap";
+    return NULL;
+}
+
+int fm__http_send(fm_http_client *c, const fm_http_request *req, fm_http_done done, void *ctx,
                   fm_error *err)
 {
     if (c->closing) {
@@ -719,6 +800,11 @@ int fm__http_post(fm_http_client *c, const fm_http_request *req, fm_http_done do
     if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) {
         free(req->body);
         return fm_error_set(err, FM_EINVAL, "%s: '%s' is not an http(s) URL", c->name, req->url);
+    }
+    const char *bad = bad_request(req);
+    if (bad) {
+        free(req->body);
+        return fm_error_set(err, FM_EINVAL, "%s: %s", c->name, bad);
     }
     struct curl_slist *headers = copy_headers(req);
     if (!headers) {
@@ -745,6 +831,14 @@ int fm__http_post(fm_http_client *c, const fm_http_request *req, fm_http_done do
         c->jobs->prev = j;
     c->jobs = j;
     return FM_OK;
+}
+
+int fm__http_post(fm_http_client *c, const fm_http_request *req, fm_http_done done, void *ctx,
+                  fm_error *err)
+{
+    fm_http_request post = *req;
+    post.method = FM_HTTP_POST;
+    return fm__http_send(c, &post, done, ctx, err);
 }
 
 /* Runs at the outermost leave() after free(). The polls stop while curl's
@@ -774,7 +868,9 @@ void fm__http_client_free(fm_http_client *c)
         fm_error e;
         fm_error_set(&e, FM_EIO, "%s: request to %s canceled: the provider was shut down",
                      c->name, c->jobs->url);
-        c->jobs->res.status = 0; /* not the server's answer, whatever came before */
+        /* Not the server's answer, whatever came before. */
+        c->jobs->res.status = 0;
+        c->jobs->res.content_type = c->jobs->res.location = NULL;
         finish_job(c->jobs, FM_EIO, &e);
     }
     leave(c);

@@ -9,6 +9,12 @@
  * honouring Retry-After (seconds or an HTTP date) up to 120 s. A request
  * keeps its slot while it waits to retry: on a 429 that is what we want.
  *
+ * The providers POST; http_fetch (src/tools/fetch.c) GETs through the same
+ * driver, with a few per-request switches for URLs that come from a model:
+ * a body cut at the cap instead of failing, any status as an answer, no
+ * proxy from the environment. Redirects are never followed, and only http
+ * and https are spoken.
+ *
  * Plain-text http:// URLs are forced to HTTP/1.1: curl 7.88 (Debian 12)
  * mishandles connection reuse for h2c to local servers.
  *
@@ -79,27 +85,45 @@ typedef struct fm_sse_sink {
     void *ctx;
 } fm_sse_sink;
 
+typedef enum fm_http_method { FM_HTTP_POST, FM_HTTP_GET } fm_http_method;
+
+/* The fields after `sse` are zero for the providers: a POST whose body
+ * must fit the cap and whose status decides success and retries. */
 typedef struct fm_http_request {
     const char *url;
-    const char *const *headers; /* "Name: value" lines; copied */
+    const char *const *headers; /* "Name: value" lines; copied. An "Accept:" line
+                                   replaces the default (application/json, or
+                                   text/event-stream with `sse`) */
     size_t n_headers;
-    char *body;                 /* consumed: the client frees it */
+    char *body;                 /* consumed: the client frees it; NULL for a GET */
     size_t body_len;
     const fm_sse_sink *sse;     /* NULL: buffer the whole body; copied */
+    fm_http_method method;      /* POST sends `body`; GET sends no body */
+    bool cut_at_cap;            /* a body past the client's cap is cut there (res->cut,
+                                   the transfer stops) instead of FM_ETOOBIG; not with sse */
+    bool any_status;            /* every complete response is FM_OK, whatever its status:
+                                   the caller reads res->status; no retry on a status */
+    bool direct;                /* ignore the proxy environment variables (http_proxy,
+                                   https_proxy, all_proxy): connect to the URL's host */
 } fm_http_request;
 
 typedef struct fm_http_result {
     int status;   /* HTTP status of the last attempt; 0 if none arrived */
     int attempts; /* 1 + retries */
     fm_buf body;  /* the last attempt's body; empty for a 2xx stream */
+    bool cut;     /* the body reached the cap and the rest was not read (cut_at_cap) */
+    const char *content_type; /* the response's Content-Type, or NULL */
+    const char *location;     /* a 3xx's Location made absolute against the URL, or NULL */
 } fm_http_result;
 
 /* rc is FM_OK for a 2xx. FM_EIO with a non-2xx status is a final HTTP
  * error (the body holds the server's words); FM_EIO otherwise (status 0, or
  * a 2xx whose body broke off) is a network error, timeout, cut stream or
- * cancellation, and `err` says which. FM_ETOOBIG when the response outgrew
+ * cancellation, and `err` says which. With any_status, rc is FM_OK for any
+ * complete response (a cut one included) and FM_EIO always means the
+ * network, the clock or a cancellation, whatever res->status says. FM_ETOOBIG when the response outgrew
  * the cap; otherwise an SSE callback's status. `res` is never NULL and is
- * the callee's during the call only. */
+ * the callee's during the call only, its strings included. */
 typedef void (*fm_http_done)(void *ctx, int rc, fm_http_result *res, const fm_error *err);
 
 typedef struct fm_http_client fm_http_client;
@@ -108,7 +132,12 @@ typedef struct fm_http_client fm_http_client;
  * llm.h). `name` ("openai") prefixes the messages. */
 int fm__http_client_new(uv_loop_t *loop, const fm_provider_config *cfg, const char *name,
                         fm_http_client **out, fm_error *err);
-/* Queues a POST. On error nothing was queued, and req->body was freed. */
+/* Queues req->method to req->url. On error nothing was queued, and
+ * req->body was freed: FM_EINVAL for a URL that is not http(s), a GET with a
+ * body, or cut_at_cap with sse. */
+int fm__http_send(fm_http_client *c, const fm_http_request *req, fm_http_done done,
+                  void *ctx, fm_error *err);
+/* fm__http_send of a POST, whatever req->method says. */
 int fm__http_post(fm_http_client *c, const fm_http_request *req, fm_http_done done,
                   void *ctx, fm_error *err);
 /* Cancels every request (each `done` runs now with FM_EIO "canceled") and

@@ -430,8 +430,9 @@ static int openai_call(fm_provider *p, const fm_llm_request *req, fm_llm_done do
     k->stream = req->stream;
     fm_sse_sink sink = {stream_event, stream_end, stream_reset, k};
     const char *headers[2] = {"Content-Type: application/json", o->auth};
-    fm_http_request hr = {o->url, headers, o->auth ? 2 : 1, body, strlen(body),
-                          req->stream ? &sink : NULL};
+    fm_http_request hr = {.url = o->url, .headers = headers, .n_headers = o->auth ? 2 : 1,
+                          .body = body, .body_len = strlen(body),
+                          .sse = req->stream ? &sink : NULL};
     rc = fm__http_post(o->http, &hr, on_http_done, k, err);
     if (rc != FM_OK)
         call_free(k);

@@ -840,7 +840,8 @@ static void server_rejects_off_format_requests(void **state)
     raw_outcome o[3];
     memset(o, 0, sizeof o);
     for (int i = 0; i < 3; i++) {
-        fm_http_request r = {url, headers, 2, fm_xstrdup(bodies[i]), strlen(bodies[i]), NULL};
+        fm_http_request r = {.url = url, .headers = headers, .n_headers = 2,
+                             .body = fm_xstrdup(bodies[i]), .body_len = strlen(bodies[i])};
         assert_int_equal(fm__http_post(c, &r, on_raw, &o[i], NULL), FM_OK);
     }
     while (o[0].calls + o[1].calls + o[2].calls < 3)
