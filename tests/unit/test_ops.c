@@ -294,6 +294,12 @@ static void export_then_import_gives_the_same_company(void **state)
                          spec.agents[i].agent.budget.usd_micro);
     }
     assert_int_equal(again.n_goals, 2);
+    /* An agent under an agent is written twice by import; it keeps its times. */
+    fm_agent imported;
+    assert_int_equal(t->s->ops->agent_find(t->s, copy, "cto", &imported, &t->err), FM_OK);
+    assert_true(imported.created_at > 0);
+    assert_true(imported.updated_at >= imported.created_at);
+    fm_agent_release(&imported);
     assert_int_equal(fm_company_import(t->s, "test", &spec, NULL, &copy, &t->err), FM_EEXIST);
     fm_spec_release(&spec);
     fm_spec_release(&again);
