@@ -44,12 +44,14 @@ typedef struct fm_runtime_config {
     int max_tokens;          /* output tokens per model call; default 2048 */
     int max_runs;            /* runs in flight at once; default 64 */
     int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
-    bool until_idle;         /* stop once nothing is pending or running */
+    bool until_idle;         /* stop once nothing is pending or running; timers do not
+                              * fire in this mode (a schedule never runs out) */
 } fm_runtime_config;
 
 typedef struct fm_runtime_stats {
     int64_t runs_started, runs_done, runs_failed, runs_waiting, runs_resumed;
     int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
+    int64_t timer_wakes;     /* wakes written by agents' timers (heartbeat, cron) */
 } fm_runtime_stats;
 
 /* Creates a runtime on `loop` over `store` (both stay the caller's). */
