@@ -77,16 +77,31 @@ static char *timer_payload(const fm_schedule *sc, int64_t due)
 }
 
 /* Adds the timer wake unless the agent has one not done yet; *woke says
- * whether it did. */
+ * whether it did. Two statements rather than one INSERT ... SELECT ... WHERE
+ * NOT EXISTS: an INSERT from a SELECT may write several rows, so SQLite
+ * gives it a statement journal (64 KiB, allocated and freed each time), which
+ * made firing several times slower. Inside the caller's transaction the
+ * check cannot be raced. */
 static int add_wake(fm__sqlite *q, fm_id company, fm_id agent, const char *payload, int64_t now,
                     int64_t due, bool *woke, fm_error *err)
 {
-    static const char sql[] =
-        "INSERT INTO wakes(company_id, agent_id, kind, payload, created_at, due_at) "
-        "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS "
-        "(SELECT 1 FROM wakes WHERE agent_id=?2 AND done_at=0 AND kind=?3)";
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    static const char pending[] = "SELECT 1 FROM wakes WHERE agent_id=?1 AND done_at=0 AND "
+                                  "kind=?2 LIMIT 1";
+    static const char insert[] = "INSERT INTO wakes(company_id, agent_id, kind, payload, "
+                                 "created_at, due_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+    *woke = false;
+    sqlite3_stmt *st = fm__sq_prep(q, pending, err);
     if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, agent);
+    fm__sq_text(st, 2, fm_wake_kind_name(FM_WAKE_TIMER));
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return FM_OK; /* one is not done yet: this timer folds into it */
+    if (step != SQLITE_DONE)
+        return fm__sq_fail(q, step, err);
+    if (!(st = fm__sq_prep(q, insert, err)))
         return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, company);
     sqlite3_bind_int64(st, 2, agent);
@@ -95,7 +110,7 @@ static int add_wake(fm__sqlite *q, fm_id company, fm_id agent, const char *paylo
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, due);
     int rc = fm__sq_exec(q, st, err);
-    *woke = rc == FM_OK && sqlite3_changes(q->db) > 0;
+    *woke = rc == FM_OK;
     return rc;
 }
 
