@@ -58,6 +58,9 @@ serve_until() {
     && ok "a paused agent has no timer" || not_ok "a paused agent has no timer"
 [ -n "$(q "SELECT next_timer_at FROM agents WHERE handle='beat'")" ] \
     && ok "a hired agent with a heartbeat has one" || not_ok "a hired agent has a timer"
+run agent show sleepy
+expect_out "schedule: heartbeat 1s; next check-in none while not active" \
+    "agent show says a paused agent has no check-in"
 
 serve_until 3 beat && ok "the heartbeat woke @beat three times" \
     || not_ok "the heartbeat woke @beat three times" "$(timer_wakes beat) timer wakes; $OUT"
@@ -96,6 +99,8 @@ piled=$(q "SELECT count(*) FROM (SELECT agent_id FROM wakes WHERE kind='timer' A
 "$FIRMA" resume sleepy >/dev/null
 [ -n "$(q "SELECT next_timer_at FROM agents WHERE handle='sleepy'")" ] \
     && ok "resuming re-arms the timer" || not_ok "resuming re-arms the timer"
+run --json agent show sleepy
+expect_out '"next_timer_at": "20' "agent show gives its next check-in"
 serve_until 1 sleepy && ok "the resumed agent is woken by its heartbeat" \
     || not_ok "the resumed agent is woken by its heartbeat" "$OUT"
 expect_rc 0 "serve stops cleanly again"
