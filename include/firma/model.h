@@ -150,6 +150,9 @@ typedef struct fm_agent {
     fm_agent_status status;
     char *instructions;
     int64_t created_at, updated_at;
+    /* When its schedule next wakes it (microseconds), 0 = never. Kept by the
+     * store from schedule and status (store.h, "timers"); ignored on write. */
+    int64_t next_timer_at;
 } fm_agent;
 void fm_agent_release(fm_agent *a);
 void fm_grant_release(fm_grant *g);

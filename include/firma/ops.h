@@ -95,4 +95,14 @@ bool fm_actor_inside(const char *actor);
 int fm_message_deliver(fm_store *s, const char *actor, fm_id company, fm_id to_agent,
                        const char *from, const char *text, fm_id *message_id, fm_error *err);
 
+/* ---- timers ------------------------------------------------------------------- */
+/* Fires the agents' timers due by `now`, earliest first, at most `limit` (0 =
+ * all), in one transaction: each gives its agent a timer wake (unless one is
+ * still not done) and moves on to its schedule's next time after `now`
+ * (store.h, timer_fire). *fired counts the timers taken (so *fired == limit
+ * means more may be due), *woke the wakes written. Not audited: a timer is
+ * no one's action; the run it causes is recorded. */
+int fm_timers_fire(fm_store *s, int64_t now, size_t limit, size_t *fired, size_t *woke,
+                   fm_error *err);
+
 #endif

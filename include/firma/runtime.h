@@ -46,7 +46,8 @@ typedef struct fm_runtime_config {
     int max_runs;            /* runs in flight at once; default 64 */
     int max_calls;           /* model calls in flight per provider; default 32 */
     int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
-    bool until_idle;         /* stop once nothing is pending or running */
+    bool until_idle;         /* stop once nothing is pending or running; timers do not
+                              * fire in this mode (a schedule never runs out) */
     fm_tool_limits tools;    /* exec and http_fetch (tools.h); zeros take the defaults */
 } fm_runtime_config;
 
@@ -55,6 +56,7 @@ typedef struct fm_runtime_stats {
     int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
     int64_t calls_queued;     /* model calls that waited for a provider slot */
     int calls_in_flight_peak; /* the most model calls in flight at once, all providers */
+    int64_t timer_wakes;     /* wakes written by agents' timers (heartbeat, cron) */
 } fm_runtime_stats;
 
 /* Creates a runtime on `loop` over `store` (both stay the caller's). */

@@ -136,6 +136,22 @@ typedef struct fm_approval {
 void fm_approval_release(fm_approval *a);
 void fm_approval_list_free(fm_approval *v, size_t n);
 
+/* Timers (schema v4). Each agent row holds next_timer_at: when its schedule
+ * next wakes it (fm_agent.next_timer_at). agent_insert and agent_update keep
+ * it, so no caller can leave it stale:
+ *  - an agent written active with a schedule gets fm_schedule_next after the
+ *    time of the write (created_at on insert, updated_at on update);
+ *  - one written paused or fired, or without a schedule, gets none: a paused
+ *    agent's timer does not tick, and resuming it counts afresh from then;
+ *  - an update that changes neither schedule nor status leaves it alone.
+ * An index on next_timer_at holding only agents that have one is the queue:
+ * timer_due and timer_next are index seeks, and firing touches only the due
+ * rows, so a million idle agents cost nothing per tick. */
+typedef struct fm_timer {
+    fm_id agent_id, company_id;
+    int64_t due_at;     /* the agent's next_timer_at when it was read */
+} fm_timer;
+
 typedef struct fm_store_ops {
     const char *name;
     void (*close)(fm_store *s);
@@ -260,6 +276,23 @@ typedef struct fm_store_ops {
     /* Keys and texts in key order; the caller frees both arrays with fm_strv_free. */
     int (*note_list)(fm_store *s, fm_id agent, char ***keys, char ***texts, size_t *n,
                      fm_error *err);
+
+    /* Timers due by `now` (next_timer_at <= now), earliest first, at most
+     * `limit` (0 = all); the caller frees *out with free(). */
+    int (*timer_due)(fm_store *s, int64_t now, size_t limit, fm_timer **out, size_t *n,
+                     fm_error *err);
+    /* Fires a timer timer_due returned, inside the caller's transaction: the
+     * agent gets a timer wake (payload {"schedule":"heartbeat","every_s":N}
+     * or {"schedule":"cron","cron":"..."}, due_at the time it was due) unless
+     * a timer wake of its is still not done (pending or held by a run), and
+     * its timer moves to the schedule's first time after `now` — so a timer
+     * missed for a day fires once, not once per missed slot. Does nothing if
+     * next_timer_at is no longer t->due_at (another process fired it, or the
+     * schedule changed) or is after `now`. *woke says whether a wake was
+     * written. */
+    int (*timer_fire)(fm_store *s, const fm_timer *t, int64_t now, bool *woke, fm_error *err);
+    /* The earliest next_timer_at of all agents, 0 when none has a timer. */
+    int (*timer_next)(fm_store *s, int64_t *at, fm_error *err);
 } fm_store_ops;
 
 struct fm_store {

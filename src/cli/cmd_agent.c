@@ -253,14 +253,43 @@ static json_t *agent_json(const fm_agent *ag, const char *manager)
                                                 "ceiling", fm_ceiling_name(ag->grants[i].ceiling),
                                                 "on", on));
     }
-    return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:i, s:s, s:I, s:I, s:s, s:o, s:s?}",
-                     "id", (json_int_t)ag->id, "handle", ag->handle, "title", ag->title,
-                     "manager", manager, "kind", fm_agent_kind_name(ag->kind), "model", ag->model,
-                     "command", ag->command, "autonomy", ag->autonomy, "status",
-                     fm_agent_status_name(ag->status), "budget_usd_micro",
-                     (json_int_t)ag->budget.usd_micro, "budget_tokens",
-                     (json_int_t)ag->budget.tokens, "period", fm_period_name(ag->budget.period),
-                     "grants", grants, "instructions", ag->instructions);
+    fm_buf next = FM_BUF_INIT;
+    if (ag->next_timer_at)
+        fm_format_time(&next, ag->next_timer_at);
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:i, s:s, s:I, s:I, s:s, s:o, "
+                          "s:s?, s:I, s:s?, s:s?}",
+                          "id", (json_int_t)ag->id, "handle", ag->handle, "title", ag->title,
+                          "manager", manager, "kind", fm_agent_kind_name(ag->kind), "model",
+                          ag->model, "command", ag->command, "autonomy", ag->autonomy, "status",
+                          fm_agent_status_name(ag->status), "budget_usd_micro",
+                          (json_int_t)ag->budget.usd_micro, "budget_tokens",
+                          (json_int_t)ag->budget.tokens, "period",
+                          fm_period_name(ag->budget.period), "grants", grants, "instructions",
+                          ag->instructions, "heartbeat_s", (json_int_t)ag->schedule.heartbeat_s,
+                          "cron", ag->schedule.cron, "next_timer_at", next.ptr);
+    fm_buf_release(&next);
+    return j;
+}
+
+/* "heartbeat 4h, cron '0 9 * * 1-5'; next check-in 2024-03-04T09:00:00Z". */
+static void schedule_print(const fm_agent *ag)
+{
+    if (!ag->schedule.heartbeat_s && !ag->schedule.cron)
+        return;
+    fm_buf b = FM_BUF_INIT;
+    if (ag->schedule.heartbeat_s) {
+        fm_buf_adds(&b, "heartbeat ");
+        fm_format_duration(&b, ag->schedule.heartbeat_s);
+    }
+    if (ag->schedule.cron)
+        fm_buf_addf(&b, "%scron '%s'", b.len ? ", " : "", ag->schedule.cron);
+    fm_buf_adds(&b, "; next check-in ");
+    if (ag->next_timer_at)
+        fm_format_time(&b, ag->next_timer_at);
+    else
+        fm_buf_adds(&b, ag->status == FM_AGENT_ACTIVE ? "never" : "none while not active");
+    printf("  schedule: %s\n", b.ptr);
+    fm_buf_release(&b);
 }
 
 static char *manager_handle(fm_cli *c, const fm_agent *ag)
@@ -294,7 +323,9 @@ static void agent_print(const fm_agent *ag, const char *mgr)
            fm_period_name(ag->budget.period));
     if (ag->budget.tokens)
         printf(", %lld tokens", (long long)ag->budget.tokens);
-    printf("\n  grants:\n");
+    printf("\n");
+    schedule_print(ag);
+    printf("  grants:\n");
     for (size_t i = 0; i < ag->n_grants; i++) {
         printf("    %-16s %-5s", ag->grants[i].tool, fm_ceiling_name(ag->grants[i].ceiling));
         for (size_t k = 0; k < ag->grants[i].n_on; k++)

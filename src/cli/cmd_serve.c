@@ -59,13 +59,13 @@ static void checkpoint_all(fm_cli *c)
 static void print_stats(const fm_runtime_stats *st, bool json)
 {
     if (json) {
-        cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
-                                 "runs_started",
-                                 st->runs_started, "runs_done", st->runs_done, "runs_failed",
-                                 st->runs_failed, "runs_waiting", st->runs_waiting, "model_calls",
-                                 st->model_calls, "tool_calls", st->tool_calls, "tool_denied",
-                                 st->tool_denied, "tool_held", st->tool_held, "budget_refused",
-                                 st->budget_refused, "calls_queued", st->calls_queued,
+        cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+                                 "runs_started", st->runs_started, "runs_done", st->runs_done,
+                                 "runs_failed", st->runs_failed, "runs_waiting", st->runs_waiting,
+                                 "model_calls", st->model_calls, "tool_calls", st->tool_calls,
+                                 "tool_denied", st->tool_denied, "tool_held", st->tool_held,
+                                 "budget_refused", st->budget_refused, "timer_wakes",
+                                 st->timer_wakes, "calls_queued", st->calls_queued,
                                  "calls_in_flight_peak", st->calls_in_flight_peak));
         return;
     }
@@ -77,6 +77,8 @@ static void print_stats(const fm_runtime_stats *st, bool json)
            (long long)st->runs_started, (long long)st->runs_done, (long long)st->runs_waiting,
            (long long)st->runs_failed, (long long)st->model_calls, (long long)st->tool_calls,
            (long long)st->tool_denied, (long long)st->tool_held, (long long)st->budget_refused);
+    if (st->timer_wakes)
+        printf("timer wakes: %lld (heartbeats and cron schedules)\n", (long long)st->timer_wakes);
     printf("model calls in flight at most: %d; waited for a provider slot: %lld\n",
            st->calls_in_flight_peak, (long long)st->calls_queued);
 }
@@ -163,7 +165,8 @@ const cli_command cmd_serve = {
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
              "  --scenario FILE  what the sim model answers (docs/sim.md)\n"
-             "  --until-idle     stop once nothing is pending or running\n"
+             "  --until-idle     stop once nothing is pending or running (agents' timers\n"
+             "                   do not fire in this mode: a schedule never runs out)\n"
              "  --workspaces DIR where agents' files live (default <db>.workspaces)\n"
              "  --max-runs N     runs in flight at once (default 64)\n"
              "  --max-calls N    model calls in flight per provider (default 32); more wait\n"

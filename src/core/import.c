@@ -57,10 +57,15 @@ static int import_agents(fm_store *s, const char *actor, fm_id company,
                          fm_error *err)
 {
     int rc = FM_OK;
+    /* Both passes write whole rows from the spec: give them one time, or
+     * the second pass would write a spec's zero times over the first's. */
+    int64_t now = fm_now_us();
     for (size_t i = 0; rc == FM_OK && i < spec->n_agents; i++) {
         fm_agent a = spec->agents[i].agent;
         a.company_id = company;
         a.id = a.manager_agent = 0;
+        a.created_at = a.created_at ? a.created_at : now;
+        a.updated_at = a.updated_at ? a.updated_at : now;
         a.manager_member = member_id(spec, mids, spec->agents[i].manager_handle);
         rc = s->ops->agent_insert(s, &a, err);
         ids[i] = a.id;
@@ -69,6 +74,8 @@ static int import_agents(fm_store *s, const char *actor, fm_id company,
         fm_agent a = spec->agents[i].agent;
         a.company_id = company;
         a.id = ids[i];
+        a.created_at = a.created_at ? a.created_at : now;
+        a.updated_at = a.updated_at ? a.updated_at : now;
         a.manager_member = member_id(spec, mids, spec->agents[i].manager_handle);
         a.manager_agent = a.manager_member ? 0 : agent_id(spec, ids, spec->agents[i].manager_handle);
         if (a.manager_agent)

@@ -8,6 +8,7 @@
 #include "firma/runtime.h"
 #include "firma/tools.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,13 +193,79 @@ static void describe_approval(fm_store *s, const fm_wake *w, fm_id me, fm_buf *b
     fm_approval_release(&a);
 }
 
+/* A timer wake: which schedule fired and when (the store records it in the
+ * payload). */
+static void describe_timer(const fm_wake *w, fm_buf *b)
+{
+    json_t *p = w->payload ? json_loads(w->payload, 0, NULL) : NULL;
+    const char *kind = json_string_value(json_object_get(p, "schedule"));
+    const char *cron = json_string_value(json_object_get(p, "cron"));
+    const char *sep = " (";
+    fm_buf_adds(b, "- Your scheduled check-in");
+    if (kind && strcmp(kind, "cron") == 0 && cron) {
+        fm_buf_addf(b, "%scron '%s'", sep, cron);
+        sep = ", ";
+    } else if (kind && strcmp(kind, "heartbeat") == 0) {
+        fm_buf_addf(b, "%sheartbeat, every ", sep);
+        fm_format_duration(b, json_integer_value(json_object_get(p, "every_s")));
+        sep = ", ";
+    }
+    if (w->due_at) {
+        fm_buf_addf(b, "%sdue ", sep);
+        fm_format_time(b, w->due_at);
+        sep = ", ";
+    }
+    if (*sep == ',')
+        fm_buf_addc(b, ')');
+    fm_buf_adds(b, ". Nothing new came with it: look at your open work, move on what you can, "
+                   "report what is done, ask about what is stuck, and end your turn if there is "
+                   "nothing to do.\n");
+    json_decref(p);
+}
+
+/* What a check-in is for: the agent's open tasks, most advanced first
+ * (doing, todo, blocked, review), at most OPEN_WORK_MAX. A title from outside
+ * is fenced and taints the run, as the task's own wake would. */
+#define OPEN_WORK_MAX 10
+static void open_work(fm_store *s, const fm_agent *a, fm_buf *b, fm_context *c)
+{
+    static const fm_task_status open[] = {FM_TASK_DOING, FM_TASK_TODO, FM_TASK_BLOCKED,
+                                          FM_TASK_REVIEW};
+    size_t shown = 0;
+    bool more = false;
+    for (size_t k = 0; k < sizeof open / sizeof open[0] && !more; k++) {
+        fm_task_filter f = {.company_id = a->company_id, .status = (int)open[k],
+                            .assignee = a->id, .limit = OPEN_WORK_MAX + 1 - shown};
+        fm_task *v = NULL;
+        size_t n = 0;
+        if (s->ops->task_list(s, &f, &v, &n, NULL) != FM_OK)
+            n = 0;
+        for (size_t i = 0; i < n && !more; i++) {
+            if (shown == OPEN_WORK_MAX) {
+                more = true;
+                break;
+            }
+            fm_buf_addf(b, "%s- Task #%lld, %s, priority %d:%s", shown++ ? "" : "Your open tasks:\n",
+                        (long long)v[i].id, fm_task_status_name(v[i].status), v[i].priority,
+                        v[i].tainted ? "\n" : " ");
+            fenced(b, v[i].title, v[i].tainted);
+            c->tainted |= v[i].tainted;
+        }
+        fm_task_list_free(v, n);
+    }
+    if (more)
+        fm_buf_addf(b, "(and more: these are the first %d)\n", OPEN_WORK_MAX);
+    if (!shown)
+        fm_buf_adds(b, "You have no open tasks.\n");
+}
+
 static void describe_wake(fm_store *s, const fm_wake *w, fm_id me, fm_buf *b, fm_context *c)
 {
     switch (w->kind) {
     case FM_WAKE_TASK: describe_task(s, w, b, c); break;
     case FM_WAKE_MESSAGE: describe_message(s, w, b, c); break;
     case FM_WAKE_APPROVAL: describe_approval(s, w, me, b, c); break;
-    case FM_WAKE_TIMER: fm_buf_adds(b, "- Your scheduled check-in.\n"); break;
+    case FM_WAKE_TIMER: describe_timer(w, b); break;
     default: fm_buf_adds(b, "- A feed item arrived.\n"); break;
     }
 }
@@ -217,8 +284,15 @@ static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run, fm_context
         rc = s->ops->wake_of_run(s, run, &w, &nw, err);
     if (rc == FM_OK) {
         fm_buf_adds(&b, nn ? "\nWhat woke you:\n" : "What woke you:\n");
-        for (size_t i = 0; i < nw; i++)
+        bool timer = false;
+        for (size_t i = 0; i < nw; i++) {
             describe_wake(s, &w[i], a->id, &b, c);
+            timer |= w[i].kind == FM_WAKE_TIMER;
+        }
+        if (timer) {
+            fm_buf_addc(&b, '\n');
+            open_work(s, a, &b, c);
+        }
         c->wake_kind = nw ? fm_wake_kind_name(w[0].kind) : "timer";
     }
     fm_strv_free(keys, nn);

@@ -8,6 +8,11 @@
  * run (coalescing). Oldest-first across agents, and going back to the store
  * after every run, keeps one busy agent from starving the rest. A global cap
  * bounds the runs in flight.
+ *
+ * Timers (heartbeat, cron) live in the store too: each tick first fires the
+ * due ones (an index seek; O(due), never a scan of the agents), which turns
+ * them into timer wakes for the same scheduler, then arms the poll timer
+ * early if the next one comes before the next poll.
  */
 #include "runtime/run_int.h"
 
@@ -91,11 +96,43 @@ static bool running(const fm_runtime *rt, fm_id agent)
     return false;
 }
 
+/* ---- timers ------------------------------------------------------------------------ */
+
+/* Timers due per tick: a full batch means more may be due, and the next
+ * tick comes at once, so a backlog drains without holding the loop. */
+#define TIMER_BATCH 512
+
+/* Fires the agents' timers that are due: each becomes a timer wake in the
+ * store, which this same tick's wake_ready then sees like any other wake.
+ * Returns how long until the next tick should come for a timer (ms), or -1
+ * when the poll interval will do. */
+static int64_t fire_timers(fm_runtime *rt)
+{
+    size_t fired, woke;
+    int64_t next = 0;
+    fm_error err;
+    if (fm_timers_fire(rt->store, fm_now_us(), TIMER_BATCH, &fired, &woke, &err) != FM_OK)
+        return -1; /* a busy database: try again at the next poll */
+    rt->stats.timer_wakes += (int64_t)woke;
+    if (fired == TIMER_BATCH)
+        return 0;
+    /* Timers are in the store, not in memory: ask for the earliest. Another
+     * process may set an earlier one later; the poll interval bounds how
+     * late that one can be seen. */
+    if (rt->store->ops->timer_next(rt->store, &next, &err) != FM_OK || !next)
+        return -1;
+    int64_t ms = (next - fm_now_us() + 999) / 1000;
+    return ms < 0 ? 0 : ms < rt->cfg.poll_ms ? ms : -1;
+}
+
 static void tick(uv_timer_t *t)
 {
     fm_runtime *rt = t->data;
     if (rt->stopping)
         return;
+    /* Not with until_idle: a schedule never runs out, and a run that drains
+     * the queue must not depend on the minute it happens in. */
+    int64_t timer_ms = rt->cfg.until_idle ? -1 : fire_timers(rt);
     fm_wake *v = NULL;
     size_t n = 0;
     fm_error err;
@@ -113,6 +150,8 @@ static void tick(uv_timer_t *t)
         }
     }
     fm_wake_list_free(v, n);
+    if (timer_ms >= 0 && !rt->stopping) /* the next tick comes early, for a timer */
+        uv_timer_start(&rt->poll, tick, (uint64_t)timer_ms, rt->cfg.poll_ms);
     if (rt->cfg.until_idle && !startable && rt->n_runs == 0 && rt->idle)
         rt->idle(rt, rt->idle_arg);
 }

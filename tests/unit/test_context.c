@@ -147,6 +147,61 @@ static void outside_content_is_fenced_and_taints(void **state)
     fm_agent_release(&sup);
 }
 
+static void timer_wake(fx *f, fm_id agent, const char *payload, int64_t due)
+{
+    fm_wake w = {.company_id = f->t->company, .agent_id = agent, .kind = FM_WAKE_TIMER,
+                 .payload = (char *)payload, .due_at = due};
+    assert_int_equal(f->t->s->ops->wake_insert(f->t->s, &w, &f->t->err), FM_OK);
+}
+
+static void a_check_in_says_which_schedule_and_lists_open_work(void **state)
+{
+    fx *f = *state;
+    fm_id doing = add_task(f, f->cto, "Fix the login bug", NULL, false);
+    add_task(f, f->cto, "Write the release notes", NULL, false);
+    fm_id done = add_task(f, f->cto, "Old work", NULL, false);
+    add_task(f, f->cto, "Reply to the reseller", NULL, true);
+    assert_int_equal(fm_task_move(f->t->s, "test", f->t->company, doing, FM_TASK_DOING, NULL,
+                                  &f->t->err), FM_OK);
+    assert_int_equal(fm_task_move(f->t->s, "test", f->t->company, done, FM_TASK_CANCELLED, NULL,
+                                  &f->t->err), FM_OK);
+    tdb_sql(f->t, "UPDATE wakes SET done_at=1"); /* the task wakes were handled */
+    timer_wake(f, f->cto, "{\"cron\":\"0 9 * * 1-5\",\"schedule\":\"cron\"}",
+               1709283600LL * 1000000);
+    fm_context c;
+    start(f, f->cto, &c);
+    assert_string_equal(c.wake_kind, "timer");
+    assert_int_equal(c.task_id, 0);
+    assert_non_null(strstr(c.wake_text, "- Your scheduled check-in (cron '0 9 * * 1-5', due "
+                                        "2024-03-01T09:00:00Z). Nothing new came with it: look "
+                                        "at your open work"));
+    char *want = fm_xasprintf("Your open tasks:\n- Task #%lld, doing, priority 1: Fix the login "
+                              "bug\n- Task #%lld, todo, priority 1: Write the release notes\n",
+                              (long long)doing, (long long)doing + 1);
+    if (!strstr(c.wake_text, want))
+        fail_msg("no open work in:\n%s", c.wake_text);
+    free(want);
+    assert_null(strstr(c.wake_text, "Old work"));
+    /* A task from outside is listed fenced, and taints the run. */
+    assert_non_null(strstr(c.wake_text, "todo, priority 1:\n<outside>\nReply to the reseller\n"
+                                        "</outside>"));
+    assert_true(c.tainted);
+    fm_context_release(&c);
+}
+
+static void a_heartbeat_with_nothing_open_says_so(void **state)
+{
+    fx *f = *state;
+    timer_wake(f, f->cto2, "{\"every_s\":14400,\"schedule\":\"heartbeat\"}", 0);
+    fm_context c;
+    start(f, f->cto2, &c);
+    assert_string_equal(c.wake_kind, "timer");
+    assert_non_null(strstr(c.wake_text, "- Your scheduled check-in (heartbeat, every 4h). "));
+    assert_non_null(strstr(c.wake_text, "You have no open tasks."));
+    assert_false(c.tainted);
+    fm_context_release(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 int main(void)
 {
@@ -154,6 +209,8 @@ int main(void)
         T(the_context_says_who_what_and_why),
         T(the_prefix_is_stable),
         T(outside_content_is_fenced_and_taints),
+        T(a_check_in_says_which_schedule_and_lists_open_work),
+        T(a_heartbeat_with_nothing_open_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

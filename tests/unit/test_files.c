@@ -867,23 +867,6 @@ static void write_skips_fired(void **state)
     remove_tree(dir);
 }
 
-static void cron_syntax(void **state)
-{
-    (void)state;
-    const char *good[] = {"* * * * *", "0 9 * * 1-5", "*/30 8-18 * * 1-5", "0,15,30,45 * 1 1 0",
-                          "59 23 31 12 7", "0-59/5 */2 1-31/3 */6 0-7", " 0  9\t* * * "};
-    const char *bad[] = {"", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *",
-                         "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *", "1,,2 * * * *",
-                         "a * * * *", "@daily", "1- * * * *", "*-2 * * * *", "0001 * * * *"};
-    char why[160];
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        if (!fm__cron_ok(good[i], why, sizeof why))
-            fail_msg("cron '%s' refused: %s", good[i], why);
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (fm__cron_ok(bad[i], why, sizeof why))
-            fail_msg("cron '%s' accepted", bad[i]);
-}
-
 /* ---- templates ---------------------------------------------------------------------- */
 
 struct fm__embedded {
@@ -985,7 +968,6 @@ int main(void)
         cmocka_unit_test(validate_code_specs),
         cmocka_unit_test(write_refuses_bad_handles),
         cmocka_unit_test(write_skips_fired),
-        cmocka_unit_test(cron_syntax),
         cmocka_unit_test(template_names_match_table),
         cmocka_unit_test(templates),
         cmocka_unit_test(minimal_template_shape),

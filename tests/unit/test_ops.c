@@ -1,4 +1,5 @@
-/* core/ops: the org chart's rules, the task status machine, fire/pause, import/export. */
+/* core/ops: the org chart's rules, the task status machine, fire/pause, import/export,
+ * agents' timers. */
 #include "helpers.h"
 
 static fm_agent get(tdb *t, const char *h)
@@ -294,11 +295,138 @@ static void export_then_import_gives_the_same_company(void **state)
                          spec.agents[i].agent.budget.usd_micro);
     }
     assert_int_equal(again.n_goals, 2);
+    /* An agent under an agent is written twice by import; it keeps its times. */
+    fm_agent imported;
+    assert_int_equal(t->s->ops->agent_find(t->s, copy, "cto", &imported, &t->err), FM_OK);
+    assert_true(imported.created_at > 0);
+    assert_true(imported.updated_at >= imported.created_at);
+    fm_agent_release(&imported);
     assert_int_equal(fm_company_import(t->s, "test", &spec, NULL, &copy, &t->err), FM_EEXIST);
     fm_spec_release(&spec);
     fm_spec_release(&again);
     fm_goal_release(&g);
     fm_goal_release(&sub);
+    tdb_free(t);
+}
+
+/* ---- timers ------------------------------------------------------------------------ */
+
+static int64_t timer_of(tdb *t, const char *handle)
+{
+    fm_agent a = get(t, handle);
+    int64_t next = a.next_timer_at;
+    fm_agent_release(&a);
+    return next;
+}
+
+static void hire_edit_pause_resume_and_fire_keep_the_timer(void **state)
+{
+    tdb *t = tdb_new(true);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    assert_int_equal(timer_of(t, "ceo"), 0); /* no schedule, no timer */
+    fm_agent a;
+    memset(&a, 0, sizeof a);
+    a.company_id = t->company;
+    a.handle = fm_xstrdup("ops");
+    a.title = fm_xstrdup("Operations");
+    a.schedule.heartbeat_s = 3600;
+    int64_t t0 = fm_now_us();
+    assert_int_equal(fm_agent_hire(t->s, "test", &a, "ceo", &t->err), FM_OK);
+    fm_agent_release(&a);
+    int64_t hired = timer_of(t, "ops");
+    assert_true(hired >= t0 + 3600LL * 1000000 && hired <= fm_now_us() + 3600LL * 1000000);
+    /* An edit that is not about the schedule keeps it. */
+    a = get(t, "ops");
+    free(a.title);
+    a.title = fm_xstrdup("Ops");
+    assert_int_equal(fm_agent_update(t->s, "test", &a, NULL, &t->err), FM_OK);
+    assert_int_equal(timer_of(t, "ops"), hired);
+    /* A cron line makes it the earlier of the two; removing both clears it. */
+    a.schedule.cron = fm_xstrdup("* * * * *");
+    t0 = fm_now_us();
+    assert_int_equal(fm_agent_update(t->s, "test", &a, NULL, &t->err), FM_OK);
+    int64_t minutely = timer_of(t, "ops");
+    assert_true(minutely > t0 && minutely <= t0 + 60LL * 1000000);
+    assert_int_equal(minutely % 60000000, 0);
+    free(a.schedule.cron);
+    a.schedule.cron = NULL;
+    a.schedule.heartbeat_s = 0;
+    assert_int_equal(fm_agent_update(t->s, "test", &a, NULL, &t->err), FM_OK);
+    assert_int_equal(timer_of(t, "ops"), 0);
+    a.schedule.heartbeat_s = 60;
+    assert_int_equal(fm_agent_update(t->s, "test", &a, NULL, &t->err), FM_OK);
+    fm_agent_release(&a);
+    assert_true(timer_of(t, "ops") > 0);
+    /* Pausing the team clears it; resuming re-arms it from then. */
+    size_t n;
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, "ceo", true, FM_AGENT_PAUSED,
+                                         &n, &t->err), FM_OK);
+    assert_int_equal(timer_of(t, "ops"), 0);
+    t0 = fm_now_us();
+    assert_int_equal(fm_agent_set_status(t->s, "test", t->company, "ops", false, FM_AGENT_ACTIVE,
+                                         &n, &t->err), FM_OK);
+    assert_true(timer_of(t, "ops") >= t0 + 60LL * 1000000);
+    /* Firing clears it for good. */
+    assert_int_equal(fm_agent_fire(t->s, "test", t->company, "ops", &t->err), FM_OK);
+    assert_int_equal(timer_of(t, "ops"), 0);
+    tdb_free(t);
+}
+
+static void an_imported_company_has_its_timers(void **state)
+{
+    tdb *t = tdb_new(false);
+    const char *src = getenv("FIRMA_SRC");
+    char *dir = fm_xasprintf("%s/examples/solo-startup", src ? src : ".");
+    fm_company_spec spec;
+    assert_int_equal(fm_spec_read_dir(dir, &spec, &t->err), FM_OK);
+    int64_t t0 = fm_now_us();
+    assert_int_equal(fm_company_import(t->s, "test", &spec, NULL, &t->company, &t->err), FM_OK);
+    fm_spec_release(&spec);
+    free(dir);
+    /* ceo: heartbeat 4h; cto: cron "0 9 * * 1-5" (reports to the ceo: written twice). */
+    int64_t ceo = timer_of(t, "ceo"), cto = timer_of(t, "cto");
+    assert_true(ceo >= t0 + 4 * 3600LL * 1000000 && ceo <= fm_now_us() + 4 * 3600LL * 1000000);
+    assert_true(cto > t0 && cto <= t0 + 4 * 86400LL * 1000000);
+    assert_int_equal(cto % (86400LL * 1000000), 9 * 3600LL * 1000000);
+    tdb_free(t);
+}
+
+static void due_timers_fire_in_batches(void **state)
+{
+    tdb *t = tdb_new(true);
+    assert_int_equal(tdb_hire(t, "ceo", "ana", NULL), FM_OK);
+    for (int i = 0; i < 5; i++) {
+        fm_agent a;
+        memset(&a, 0, sizeof a);
+        a.company_id = t->company;
+        a.handle = fm_xasprintf("w%d", i);
+        a.title = fm_xstrdup("Worker");
+        a.schedule.heartbeat_s = 60 + i; /* w0 is due first */
+        assert_int_equal(fm_agent_hire(t->s, "test", &a, "ceo", &t->err), FM_OK);
+        fm_agent_release(&a);
+    }
+    int64_t seq0, seq1;
+    unsigned char h[FM_HASH_BYTES];
+    t->s->ops->audit_head(t->s, t->company, &seq0, h, &t->err);
+    size_t fired, woke;
+    int64_t now = fm_now_us();
+    assert_int_equal(fm_timers_fire(t->s, now, 0, &fired, &woke, &t->err), FM_OK);
+    assert_int_equal(fired, 0); /* none due yet */
+    now += 120LL * 1000000;
+    assert_int_equal(fm_timers_fire(t->s, now, 3, &fired, &woke, &t->err), FM_OK);
+    assert_int_equal(fired, 3);
+    assert_int_equal(woke, 3);
+    assert_true(timer_of(t, "w0") > now && timer_of(t, "w2") > now);
+    assert_true(timer_of(t, "w3") < now); /* beyond the batch: still due */
+    assert_int_equal(fm_timers_fire(t->s, now, 3, &fired, &woke, &t->err), FM_OK);
+    assert_int_equal(fired, 2);
+    fm_wake *v;
+    size_t n;
+    assert_int_equal(t->s->ops->wake_ready(t->s, now, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 5); /* one wake each, ready to run */
+    fm_wake_list_free(v, n);
+    t->s->ops->audit_head(t->s, t->company, &seq1, h, &t->err);
+    assert_int_equal(seq1, seq0); /* timers are no one's action: not audited */
     tdb_free(t);
 }
 
@@ -316,6 +444,9 @@ int main(void)
         cmocka_unit_test(pause_team_reaches_the_whole_subtree),
         cmocka_unit_test(every_change_is_audited_with_its_actor),
         cmocka_unit_test(export_then_import_gives_the_same_company),
+        cmocka_unit_test(hire_edit_pause_resume_and_fire_keep_the_timer),
+        cmocka_unit_test(an_imported_company_has_its_timers),
+        cmocka_unit_test(due_timers_fire_in_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

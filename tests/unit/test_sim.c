@@ -19,7 +19,11 @@ static const char scenario[] =
     "        - call: [{complete_task: {result: done}}]\n"
     "    - on: message\n"
     "      turns:\n"
-    "        - say: Noted.\n";
+    "        - say: Noted.\n"
+    "    - on: timer\n"
+    "      match: heartbeat\n"
+    "      turns:\n"
+    "        - call: [{note: {key: checked, text: all quiet}}]\n";
 
 typedef struct got {
     int calls;
@@ -138,6 +142,26 @@ static void match_and_kind_choose_the_script(void **state)
     fm_llm_response_release(&g3.resp);
 }
 
+static void a_timer_wake_has_scripts_of_its_own(void **state)
+{
+    fx *f = *state;
+    /* The text a heartbeat run starts with (runtime/context.c). */
+    fm_chat_msg m = {.role = FM_MSG_USER,
+                     .text = "What woke you:\n- Your scheduled check-in (heartbeat, every 4h). "
+                             "Nothing new came with it: look at your open work"};
+    got g = ask(f, "ceo", "timer", &m, 1);
+    assert_int_equal(g.status, FM_OK);
+    assert_int_equal(g.resp.n_calls, 1);
+    assert_string_equal(g.resp.calls[0].name, "note");
+    assert_string_equal(g.resp.calls[0].args_json, "{\"key\":\"checked\",\"text\":\"all quiet\"}");
+    fm_llm_response_release(&g.resp);
+    /* The match is on the text: a cron check-in is another script. */
+    m.text = "What woke you:\n- Your scheduled check-in (cron '0 9 * * 1-5').";
+    got g2 = ask(f, "ceo", "timer", &m, 1);
+    assert_string_equal(g2.resp.text, "(sim: nothing more is scripted for @ceo on a timer wake)");
+    fm_llm_response_release(&g2.resp);
+}
+
 static void shutdown_cancels_pending_calls_once(void **state)
 {
     fx *f = *state;
@@ -213,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(turns_follow_the_script),
         T(match_and_kind_choose_the_script),
+        T(a_timer_wake_has_scripts_of_its_own),
         T(shutdown_cancels_pending_calls_once),
         T(bad_scenarios_say_where),
         T(the_example_scenario_loads),

@@ -1,4 +1,5 @@
-/* core/store: the SQLite store's rows, constraints, leases and migrations. */
+/* core/store: the SQLite store's rows, constraints, leases, timers and migrations. */
+#include "core/store/sqlite_int.h"
 #include "helpers.h"
 
 static void companies_are_unique_and_found(void **state)
@@ -251,6 +252,317 @@ static void old_database_is_upgraded_in_place(void **state)
     free(sp);
     fm_store_close(s);
     tdb_rmdir(dir);
+    /* Version 4 gives the active agents with a schedule their first timer,
+     * counted from the upgrade. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
+    snprintf(path, sizeof path, "%s/v3.db", dir);
+    assert_int_equal(fm_sqlite_open(path, 3, &s, &err), FM_OK);
+    fm_company c3;
+    fm_company_init(&c3);
+    c3.name = fm_xstrdup("v3co");
+    assert_int_equal(s->ops->company_insert(s, &c3, &err), FM_OK);
+    fm_company_release(&c3);
+    fm_store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO agents(company_id, handle, title, kind, "
+                                      "autonomy, status, created_at, updated_at, heartbeat_s, "
+                                      "cron) VALUES"
+                                      "(1,'hb','A','llm',1,'active',1,1,600,NULL),"
+                                      "(1,'cr','A','llm',1,'active',1,1,0,'0 9 * * *'),"
+                                      "(1,'idle','A','llm',1,'active',1,1,0,NULL),"
+                                      "(1,'off','A','llm',1,'paused',1,1,600,NULL),"
+                                      "(1,'gone','A','llm',1,'fired',1,1,0,'* * * * *')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    int64_t before = fm_now_us();
+    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    int64_t after = fm_now_us();
+    s->ops->schema_version(s, &v);
+    assert_int_equal(v, fm_sqlite_latest_version());
+    int64_t next[5];
+    const char *handles[5] = {"hb", "cr", "idle", "off", "gone"};
+    for (int i = 0; i < 5; i++) {
+        fm_agent a;
+        assert_int_equal(s->ops->agent_find(s, 1, handles[i], &a, &err), FM_OK);
+        next[i] = a.next_timer_at;
+        fm_agent_release(&a);
+    }
+    assert_true(next[0] >= before + 600LL * 1000000 && next[0] <= after + 600LL * 1000000);
+    assert_true(next[1] > before && next[1] <= after + 86400LL * 1000000);
+    assert_int_equal(next[1] % (86400LL * 1000000), 9 * 3600LL * 1000000); /* 09:00 UTC */
+    assert_int_equal(next[2], 0);
+    assert_int_equal(next[3], 0);
+    assert_int_equal(next[4], 0);
+    int64_t first;
+    assert_int_equal(s->ops->timer_next(s, &first, &err), FM_OK);
+    assert_int_equal(first, next[0] < next[1] ? next[0] : next[1]);
+    fm_store_close(s);
+    tdb_rmdir(dir);
+}
+
+/* ---- timers ------------------------------------------------------------------------ */
+
+#define SEC 1000000LL
+/* 2024-03-01T08:50:00Z, a Friday. */
+#define T0 (1709283000LL * SEC)
+
+/* Inserts an agent as of T0 with the given schedule and status. */
+static fm_id timer_agent(tdb *t, const char *handle, int64_t heartbeat_s, const char *cron,
+                         fm_agent_status status)
+{
+    fm_agent a = {.company_id = t->company, .handle = fm_xstrdup(handle),
+                  .title = fm_xstrdup("Agent"), .manager_member = 1, .model = fm_xstrdup("sim"),
+                  .status = status, .created_at = T0,
+                  .schedule = {.heartbeat_s = heartbeat_s, .cron = cron ? fm_xstrdup(cron) : NULL}};
+    assert_int_equal(t->s->ops->agent_insert(t->s, &a, &t->err), FM_OK);
+    fm_id id = a.id;
+    fm_agent_release(&a);
+    return id;
+}
+
+static int64_t next_of(tdb *t, fm_id agent)
+{
+    fm_agent a;
+    assert_int_equal(t->s->ops->agent_get(t->s, agent, &a, &t->err), FM_OK);
+    int64_t next = a.next_timer_at;
+    fm_agent_release(&a);
+    return next;
+}
+
+/* How many pending timer wakes `agent` has; *v gets all pending wakes. */
+static int timer_wakes(tdb *t, fm_id agent, fm_wake **v, size_t *n)
+{
+    assert_int_equal(t->s->ops->wake_pending(t->s, 0, INT64_MAX, 0, v, n, &t->err), FM_OK);
+    int count = 0;
+    for (size_t i = 0; i < *n; i++)
+        count += (*v)[i].agent_id == agent && (*v)[i].kind == FM_WAKE_TIMER;
+    return count;
+}
+
+static void timers_are_kept_with_the_agent_row(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id hourly = timer_agent(t, "hourly", 3600, NULL, FM_AGENT_ACTIVE);
+    fm_id fast = timer_agent(t, "fast", 10, NULL, FM_AGENT_ACTIVE);
+    fm_id cron = timer_agent(t, "cron", 0, "0 9 * * 1-5", FM_AGENT_ACTIVE);
+    fm_id both = timer_agent(t, "both", 3600, "0 9 * * 1-5", FM_AGENT_ACTIVE);
+    fm_id none = timer_agent(t, "none", 0, NULL, FM_AGENT_ACTIVE);
+    fm_id paused = timer_agent(t, "paused", 5, NULL, FM_AGENT_PAUSED);
+    fm_id never = timer_agent(t, "never", 0, "0 0 31 2 *", FM_AGENT_ACTIVE);
+    assert_int_equal(next_of(t, hourly), T0 + 3600 * SEC);
+    assert_int_equal(next_of(t, fast), T0 + 10 * SEC);
+    assert_int_equal(next_of(t, cron), T0 + 600 * SEC); /* 09:00 the same day */
+    assert_int_equal(next_of(t, both), T0 + 600 * SEC); /* the earlier of the two */
+    assert_int_equal(next_of(t, none), 0);
+    assert_int_equal(next_of(t, paused), 0);
+    assert_int_equal(next_of(t, never), 0);
+    int64_t at;
+    assert_int_equal(t->s->ops->timer_next(t->s, &at, &t->err), FM_OK);
+    assert_int_equal(at, T0 + 10 * SEC);
+    /* An edit that leaves schedule and status alone keeps the timer... */
+    fm_agent a;
+    assert_int_equal(t->s->ops->agent_get(t->s, hourly, &a, &t->err), FM_OK);
+    free(a.title);
+    a.title = fm_xstrdup("Renamed");
+    a.updated_at = T0 + 1800 * SEC;
+    assert_int_equal(t->s->ops->agent_update(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(next_of(t, hourly), T0 + 3600 * SEC);
+    /* ...a new schedule counts from the edit... */
+    a.schedule.heartbeat_s = 60;
+    assert_int_equal(t->s->ops->agent_update(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(next_of(t, hourly), T0 + 1860 * SEC);
+    /* ...pausing clears it, and resuming counts afresh from then. */
+    a.status = FM_AGENT_PAUSED;
+    a.updated_at = T0 + 7200 * SEC;
+    assert_int_equal(t->s->ops->agent_update(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(next_of(t, hourly), 0);
+    a.status = FM_AGENT_ACTIVE;
+    a.updated_at = T0 + 9000 * SEC;
+    assert_int_equal(t->s->ops->agent_update(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(next_of(t, hourly), T0 + 9060 * SEC);
+    a.status = FM_AGENT_FIRED;
+    assert_int_equal(t->s->ops->agent_update(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(next_of(t, hourly), 0);
+    fm_agent_release(&a);
+    tdb_free(t);
+}
+
+static void due_timers_come_earliest_first(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id hourly = timer_agent(t, "hourly", 3600, NULL, FM_AGENT_ACTIVE);
+    fm_id fast = timer_agent(t, "fast", 10, NULL, FM_AGENT_ACTIVE);
+    fm_id cron = timer_agent(t, "cron", 0, "0 9 * * 1-5", FM_AGENT_ACTIVE);
+    timer_agent(t, "paused", 5, NULL, FM_AGENT_PAUSED);
+    timer_agent(t, "none", 0, NULL, FM_AGENT_ACTIVE);
+    fm_timer *v;
+    size_t n;
+    assert_int_equal(t->s->ops->timer_due(t->s, T0 + 9 * SEC, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(t->s->ops->timer_due(t->s, T0 + 3600 * SEC, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 3); /* never the paused one, nor the one without a schedule */
+    assert_int_equal(v[0].agent_id, fast);
+    assert_int_equal(v[0].due_at, T0 + 10 * SEC);
+    assert_int_equal(v[0].company_id, t->company);
+    assert_int_equal(v[1].agent_id, cron);
+    assert_int_equal(v[2].agent_id, hourly);
+    free(v);
+    assert_int_equal(t->s->ops->timer_due(t->s, T0 + 3600 * SEC, 2, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[1].agent_id, cron);
+    free(v);
+    tdb_free(t);
+}
+
+/* The query plan of `sql`, one detail per line. */
+static char *plan_of(tdb *t, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    char *q = fm_xasprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    fm_buf b = FM_BUF_INIT;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fm_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(q);
+    return fm_buf_detach(&b);
+}
+
+static void the_timer_queries_seek_the_partial_index(void **state)
+{
+    tdb *t = tdb_new(true);
+    /* Enough agents, most without a timer, for a scan to look tempting. */
+    assert_int_equal(t->s->ops->begin(t->s, &t->err), FM_OK);
+    for (int i = 0; i < 300; i++) {
+        char h[16];
+        snprintf(h, sizeof h, "a%d", i);
+        timer_agent(t, h, i % 10 == 0 ? 60 : 0, NULL, FM_AGENT_ACTIVE);
+    }
+    assert_int_equal(t->s->ops->commit(t->s, &t->err), FM_OK);
+    tdb_sql(t, "ANALYZE");
+    char *due = plan_of(t, fm__sq_timer_due_sql), *next = plan_of(t, fm__sq_timer_next_sql);
+    if (!strstr(due, "USING INDEX agents_timer") || strstr(due, "SCAN") ||
+        strstr(due, "TEMP B-TREE"))
+        fail_msg("timer_due does not seek agents_timer in order:\n%s", due);
+    if (!strstr(next, "INDEX agents_timer") || strstr(next, "SCAN"))
+        fail_msg("timer_next does not seek agents_timer:\n%s", next);
+    free(due);
+    free(next);
+    /* The index is partial: it holds only agents with a timer. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT partial FROM pragma_index_list('agents') "
+                                            "WHERE name='agents_timer'", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    tdb_free(t);
+}
+
+static void firing_wakes_once_and_moves_past_now(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id fast = timer_agent(t, "fast", 10, NULL, FM_AGENT_ACTIVE);
+    fm_id cron = timer_agent(t, "cron", 0, "0 9 * * 1-5", FM_AGENT_ACTIVE);
+    bool woke;
+    fm_wake *v;
+    size_t n;
+    /* Down for a day: the 10 s heartbeat fires once, then counts from now. */
+    int64_t now = T0 + 86400 * SEC;
+    fm_timer ft = {.agent_id = fast, .company_id = t->company, .due_at = T0 + 10 * SEC};
+    assert_int_equal(t->s->ops->begin(t->s, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now, &woke, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->commit(t->s, &t->err), FM_OK);
+    assert_true(woke);
+    assert_int_equal(next_of(t, fast), now + 10 * SEC);
+    assert_int_equal(timer_wakes(t, fast, &v, &n), 1);
+    assert_int_equal(v[0].kind, FM_WAKE_TIMER);
+    assert_int_equal(v[0].due_at, T0 + 10 * SEC);
+    assert_int_equal(v[0].created_at, now);
+    assert_string_equal(v[0].payload, "{\"every_s\":10,\"schedule\":\"heartbeat\"}");
+    fm_wake_list_free(v, n);
+    /* The same slot again (a second process that read it too): nothing. */
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now + SEC, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    assert_int_equal(next_of(t, fast), now + 10 * SEC);
+    /* Not due yet: nothing either. */
+    ft.due_at = now + 10 * SEC;
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now + 5 * SEC, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    assert_int_equal(next_of(t, fast), now + 10 * SEC);
+    /* Due while its wake still waits: folded into it, but the timer moves on. */
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now + 11 * SEC, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    assert_int_equal(next_of(t, fast), now + 21 * SEC);
+    assert_int_equal(timer_wakes(t, fast, &v, &n), 1);
+    fm_wake_list_free(v, n);
+    /* Held by a run, the wake is not done: still folded. Done: a new one. */
+    size_t taken;
+    assert_int_equal(t->s->ops->wake_take(t->s, fast, 5, now + 30 * SEC, &taken, &t->err), FM_OK);
+    assert_int_equal(taken, 1);
+    ft.due_at = now + 21 * SEC;
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now + 21 * SEC, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    assert_int_equal(t->s->ops->wake_done(t->s, 5, now + 40 * SEC, &t->err), FM_OK);
+    ft.due_at = now + 31 * SEC;
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ft, now + 41 * SEC, &woke, &t->err), FM_OK);
+    assert_true(woke);
+    assert_int_equal(timer_wakes(t, fast, &v, &n), 1);
+    fm_wake_list_free(v, n);
+    /* A cron timer says which line fired, and moves to the next match. */
+    fm_timer ct = {.agent_id = cron, .company_id = t->company, .due_at = T0 + 600 * SEC};
+    assert_int_equal(t->s->ops->timer_fire(t->s, &ct, T0 + 601 * SEC, &woke, &t->err), FM_OK);
+    assert_true(woke);
+    assert_int_equal(timer_wakes(t, cron, &v, &n), 1);
+    for (size_t i = 0; i < n; i++)
+        if (v[i].agent_id == cron)
+            assert_string_equal(v[i].payload, "{\"cron\":\"0 9 * * 1-5\",\"schedule\":\"cron\"}");
+    fm_wake_list_free(v, n);
+    /* Friday 09:00:01 -> Monday 09:00. */
+    assert_int_equal(next_of(t, cron), T0 + (3 * 86400 + 600) * SEC);
+    tdb_free(t);
+}
+
+static void a_paused_agent_gets_no_timer_wake(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id a = timer_agent(t, "a", 10, NULL, FM_AGENT_ACTIVE);
+    fm_timer *v;
+    size_t n;
+    assert_int_equal(t->s->ops->timer_due(t->s, T0 + 60 * SEC, 0, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    fm_timer due = v[0];
+    free(v);
+    /* Paused after its timer was read: firing the stale read does nothing. */
+    fm_agent ag;
+    assert_int_equal(t->s->ops->agent_get(t->s, a, &ag, &t->err), FM_OK);
+    ag.status = FM_AGENT_PAUSED;
+    ag.updated_at = T0 + 30 * SEC;
+    assert_int_equal(t->s->ops->agent_update(t->s, &ag, &t->err), FM_OK);
+    bool woke = true;
+    assert_int_equal(t->s->ops->timer_fire(t->s, &due, T0 + 60 * SEC, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    /* A row whose status was changed behind the store's back: firing clears
+     * the timer instead of waking a paused agent. */
+    tdb_sql(t, "UPDATE agents SET next_timer_at=1 WHERE handle='a'");
+    due.due_at = 1;
+    assert_int_equal(t->s->ops->timer_fire(t->s, &due, T0, &woke, &t->err), FM_OK);
+    assert_false(woke);
+    assert_int_equal(next_of(t, a), 0);
+    fm_wake *w;
+    assert_int_equal(timer_wakes(t, a, &w, &n), 0);
+    fm_wake_list_free(w, n);
+    fm_agent_release(&ag);
+    tdb_free(t);
 }
 
 static void newer_database_is_refused(void **state)
@@ -484,6 +796,11 @@ int main(void)
         cmocka_unit_test(messages_keep_order_and_taint),
         cmocka_unit_test(wakes_are_written_with_the_work_and_taken_together),
         cmocka_unit_test(runs_steps_approvals_and_notes),
+        cmocka_unit_test(timers_are_kept_with_the_agent_row),
+        cmocka_unit_test(due_timers_come_earliest_first),
+        cmocka_unit_test(the_timer_queries_seek_the_partial_index),
+        cmocka_unit_test(firing_wakes_once_and_moves_past_now),
+        cmocka_unit_test(a_paused_agent_gets_no_timer_wake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

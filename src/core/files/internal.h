@@ -5,7 +5,7 @@
  *   yaml.c      loading a YAML text with captured diagnostics; typed getters
  *               that turn a wrong shape into "path:line: what is wrong"
  *   read_company.c, read_agent.c, read_dir.c   the reader
- *   cron.c      5-field cron syntax and ranges
+ *   (cron syntax is checked with fm_cron_parse, firma/schedule.h)
  *   validate.c  rules that need the whole company
  *   emit.c      YAML scalars: plain, double-quoted or block literal
  *   write.c     the canonical writer;  fsutil.c  mkdir -p, atomic file write
@@ -120,11 +120,6 @@ void fm__agent_spec_release(fm_agent_spec *a);
 /* ---- validate.c -------------------------------------------------------------- */
 /* fm_spec_validate with lines from `w` (NULL: messages name files only). */
 int fm__spec_check(const fm_company_spec *s, const fm__where *w, fm_error *err);
-/* ---- cron.c ------------------------------------------------------------------ */
-/* Whether `expr` is a 5-field cron expression (digits , - * / only, fields
- * in range); if not, `why` says what is wrong. */
-bool fm__cron_ok(const char *expr, char *why, size_t why_len);
-
 /* ---- emit.c ------------------------------------------------------------------ */
 /* Appends `s` as the value of a block-mapping key whose line is indented by
  * `indent`, ending the line: plain when safe, a literal block (| |- |+) for

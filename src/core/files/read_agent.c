@@ -12,6 +12,7 @@
 #include "core/files/internal.h"
 
 #include "firma/errors.h"
+#include "firma/schedule.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static int read_schedule(const fm__yaml *y, struct fy_node *n, int line, fm_sche
     struct fy_node *v[2];
     int l[2];
     char *hb = NULL, why[160];
+    fm_cron cron;
     int rc = fm__yaml_fields(y, n, line, "schedule", schedule_keys, v, l, err);
     if (rc == FM_OK)
         rc = fm__yaml_text(y, v[0], l[0], "heartbeat", &hb, err);
@@ -129,7 +131,7 @@ static int read_schedule(const fm__yaml *y, struct fy_node *n, int line, fm_sche
     free(hb);
     if (rc == FM_OK)
         rc = fm__yaml_text(y, v[1], l[1], "cron", &sc->cron, err);
-    if (rc == FM_OK && sc->cron && !fm__cron_ok(sc->cron, why, sizeof why))
+    if (rc == FM_OK && sc->cron && fm_cron_parse(sc->cron, &cron, why, sizeof why) != FM_OK)
         rc = fm__yaml_fail(y, l[1], err, "cron '%s' is not a cron expression: %s", sc->cron, why);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "core/files/internal.h"
 
 #include "firma/errors.h"
+#include "firma/schedule.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,7 @@ static long find_agent(const fm_company_spec *s, const char *handle)
 static int check_agent_values(const fm_agent *a, const char *path, fm_error *err)
 {
     char why[160];
+    fm_cron cron;
     if (!a->title || !*a->title)
         return fm__fail(err, FM_EPARSE, path, 0, "missing key 'title' in agent");
     if ((a->kind == FM_AGENT_LLM) != !a->command)
@@ -112,7 +114,7 @@ static int check_agent_values(const fm_agent *a, const char *path, fm_error *err
                         "a command is required for process and http agents, and only for them");
     if (a->autonomy < 0 || a->autonomy > 2)
         return fm__fail(err, FM_EPARSE, path, 0, "autonomy must be 0, 1 or 2");
-    if (a->schedule.cron && !fm__cron_ok(a->schedule.cron, why, sizeof why))
+    if (a->schedule.cron && fm_cron_parse(a->schedule.cron, &cron, why, sizeof why) != FM_OK)
         return fm__fail(err, FM_EPARSE, path, 0, "cron '%s' is not a cron expression: %s",
                         a->schedule.cron, why);
     for (size_t g = 0; g < a->n_grants; g++)

@@ -142,7 +142,26 @@ static const char schema_v3[] =
     " usd_micro = usd_micro + excluded.usd_micro, tokens = tokens + excluded.tokens;"
     "END;";
 
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+/* v4: agent timers. next_timer_at is when the agent's schedule next wakes
+ * it (NULL: never, or not while it is paused or fired); the partial index
+ * holds only agents with a timer, in time order, and is the queue the
+ * runtime takes due timers from. Existing rows get their first time from
+ * fm__sq_timers_backfill, in the same transaction (SQL cannot read cron). */
+static const char schema_v4[] =
+    "ALTER TABLE agents ADD COLUMN next_timer_at INTEGER;"
+    "CREATE INDEX agents_timer ON agents(next_timer_at) WHERE next_timer_at IS NOT NULL;";
+
+/* A migration: SQL, then optionally C for what SQL cannot compute, in one
+ * transaction. */
+static const struct migration {
+    const char *sql;
+    int (*then)(fm__sqlite *q, fm_error *err);
+} migrations[] = {
+    {schema_v1, NULL},
+    {schema_v2, NULL},
+    {schema_v3, NULL},
+    {schema_v4, fm__sq_timers_backfill},
+};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 int fm_sqlite_latest_version(void)
@@ -310,7 +329,9 @@ static int migrate(fm__sqlite *q, int upto, fm_error *err)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v);
         int rc = run_sql(q, "BEGIN IMMEDIATE", err);
         if (rc == FM_OK)
-            rc = run_sql(q, migrations[v - 1], err);
+            rc = run_sql(q, migrations[v - 1].sql, err);
+        if (rc == FM_OK && migrations[v - 1].then)
+            rc = migrations[v - 1].then(q, err);
         if (rc == FM_OK)
             rc = run_sql(q, pragma, err);
         if (rc == FM_OK)
@@ -481,4 +502,7 @@ const fm_store_ops fm__sqlite_ops = {
     .approval_list = fm__sq_approval_list,
     .note_put = fm__sq_note_put,
     .note_list = fm__sq_note_list,
+    .timer_due = fm__sq_timer_due,
+    .timer_fire = fm__sq_timer_fire,
+    .timer_next = fm__sq_timer_next,
 };

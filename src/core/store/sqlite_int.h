@@ -137,5 +137,14 @@ int fm__sq_approval_list(fm_store *s, fm_id company, int status, fm_approval **o
 int fm__sq_note_put(fm_store *s, fm_id agent, const char *key, const char *text, fm_error *err);
 int fm__sq_note_list(fm_store *s, fm_id agent, char ***keys, char ***texts, size_t *n,
                      fm_error *err);
+int fm__sq_timer_due(fm_store *s, int64_t now, size_t limit, fm_timer **out, size_t *n,
+                     fm_error *err);
+int fm__sq_timer_fire(fm_store *s, const fm_timer *t, int64_t now, bool *woke, fm_error *err);
+int fm__sq_timer_next(fm_store *s, int64_t *at, fm_error *err);
+/* The timer queries' SQL, for tests that check the plan uses the index. */
+extern const char fm__sq_timer_due_sql[], fm__sq_timer_next_sql[];
+/* Migration v4: sets next_timer_at of every active agent with a schedule,
+ * counted from now. */
+int fm__sq_timers_backfill(fm__sqlite *q, fm_error *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include "core/store/codec.h"
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
+#include "firma/schedule.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -302,7 +303,8 @@ int fm__sq_member_list(fm_store *s, fm_id company, fm_member **out, size_t *n, f
 
 #define AGENT_COLS "id, company_id, handle, title, manager_agent, manager_member, kind, " \
                    "model, command, autonomy, budget_usd, budget_tokens, budget_period, "   \
-                   "status, created_at, updated_at, heartbeat_s, cron, grants, instructions"
+                   "status, created_at, updated_at, heartbeat_s, cron, grants, instructions, " \
+                   "next_timer_at"
 
 static void bind_agent(sqlite3_stmt *st, const fm_agent *a, char *grants)
 {
@@ -327,13 +329,21 @@ static void bind_agent(sqlite3_stmt *st, const fm_agent *a, char *grants)
     sqlite3_bind_int64(st, 19, a->updated_at);
 }
 
+/* The agent's next timer if it were written now (at `at`): its schedule's
+ * next fire time while it is active, else none (0, stored as NULL). */
+static void bind_timer(sqlite3_stmt *st, int i, const fm_agent *a, int64_t at)
+{
+    int64_t next = a->status == FM_AGENT_ACTIVE ? fm_schedule_next(&a->schedule, at) : 0;
+    fm__sq_id(st, i, next);
+}
+
 int fm__sq_agent_insert(fm_store *s, fm_agent *a, fm_error *err)
 {
     static const char sql[] =
         "INSERT INTO agents(company_id, handle, title, manager_agent, manager_member, kind, "
         "model, command, autonomy, grants, budget_usd, budget_tokens, budget_period, "
-        "heartbeat_s, cron, status, instructions, created_at, updated_at) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)";
+        "heartbeat_s, cron, status, instructions, created_at, updated_at, next_timer_at) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
     if (!st)
@@ -342,6 +352,7 @@ int fm__sq_agent_insert(fm_store *s, fm_agent *a, fm_error *err)
     a->updated_at = a->updated_at ? a->updated_at : a->created_at;
     char *grants = fm__grants_encode(a->grants, a->n_grants);
     bind_agent(st, a, grants);
+    bind_timer(st, 20, a, a->created_at);
     int rc = fm__sq_exec(q, st, err);
     free(grants);
     if (rc == FM_EEXIST)
@@ -357,7 +368,12 @@ int fm__sq_agent_update(fm_store *s, const fm_agent *a, fm_error *err)
         "UPDATE agents SET company_id=?1, handle=?2, title=?3, manager_agent=?4, "
         "manager_member=?5, kind=?6, model=?7, command=?8, autonomy=?9, grants=?10, "
         "budget_usd=?11, budget_tokens=?12, budget_period=?13, heartbeat_s=?14, cron=?15, "
-        "status=?16, instructions=?17, created_at=?18, updated_at=?19 WHERE id=?20";
+        "status=?16, instructions=?17, created_at=?18, updated_at=?19, "
+        /* The timer moves only when what decides it changes (the right-hand
+         * sides see the row as it was): editing a title must not push a
+         * heartbeat back. */
+        "next_timer_at=CASE WHEN heartbeat_s IS ?14 AND cron IS ?15 AND status IS ?16 "
+        "THEN next_timer_at ELSE ?21 END WHERE id=?20";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
     if (!st)
@@ -365,6 +381,7 @@ int fm__sq_agent_update(fm_store *s, const fm_agent *a, fm_error *err)
     char *grants = fm__grants_encode(a->grants, a->n_grants);
     bind_agent(st, a, grants);
     sqlite3_bind_int64(st, 20, a->id);
+    bind_timer(st, 21, a, fm__sq_stamp(a->updated_at));
     int rc = fm__sq_exec(q, st, err);
     free(grants);
     return rc;
@@ -389,6 +406,7 @@ static int read_agent_brief(sqlite3_stmt *st, void *rec, fm_error *err)
     a->status = fm__sq_col_enum(st, 13, fm_agent_status_parse, FM_AGENT_PAUSED);
     a->created_at = sqlite3_column_int64(st, 14);
     a->updated_at = sqlite3_column_int64(st, 15);
+    a->next_timer_at = sqlite3_column_int64(st, 20);
     return FM_OK;
 }
 
