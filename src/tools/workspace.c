@@ -156,15 +156,23 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-static int open_workspace(const char *ws, int *fd, fm_error *err)
+int fm__ws_make(const char *ws, fm_error *err)
 {
     if (!ws || ws[0] != '/')
         return fm_error_set(err, FM_EINVAL, "the workspace must be an absolute path");
     int rc = make_dirs(ws);
-    if (rc == 0 && (*fd = open(ws, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        rc = -errno;
     if (rc != 0)
-        return fm_error_set(err, FM_EIO, "Could not open your workspace: %s", strerror(-rc));
+        return fm_error_set(err, FM_EIO, "Could not create your workspace: %s", strerror(-rc));
+    return FM_OK;
+}
+
+static int open_workspace(const char *ws, int *fd, fm_error *err)
+{
+    int rc = fm__ws_make(ws, err);
+    if (rc != FM_OK)
+        return rc;
+    if ((*fd = open(ws, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fm_error_set(err, FM_EIO, "Could not open your workspace: %s", strerror(errno));
     return FM_OK;
 }
 

@@ -25,6 +25,10 @@
 #define FM_WS_READ_MAX (256 * 1024) /* read_file shows at most this many bytes */
 #define FM_WS_LIST_MAX 500          /* list_files shows at most this many entries */
 
+/* Creates the workspace `ws` (an absolute path), and the folders above it,
+ * with mode 0700 where missing. The other calls here do it themselves. */
+int fm__ws_make(const char *ws, fm_error *err);
+
 /* Appends the file's text (at most FM_WS_READ_MAX bytes, cut on a character
  * boundary; *cut says whether it was cut) to `out`. `ws` is the workspace's
  * absolute path; it is created (mode 0700) if missing. */
