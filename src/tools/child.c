@@ -246,22 +246,13 @@ static void add_bwrap(strv *a, const fm_child_spec *sp, const char *bwrap)
     sv_add(a, sp->sandbox_dir);
     sv_add(a, "/workspace");
     static const char *const tail[] = {"--remount-ro", "/dev", "--remount-ro", "/",
-                                       "--chdir", "/workspace", "--clearenv",
-                                       "--json-status-fd", "3"};
+                                       "--chdir", "/workspace", "--json-status-fd", "3"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
         sv_add(a, tail[i]);
-    /* The variables go on bwrap's command line, which the host's process
-     * list shows: a secret belongs on stdin, not in the environment. Handing
-     * bwrap the environment itself would let LD_PRELOAD and friends act on
-     * bwrap, outside the sandbox. */
-    for (size_t i = 0; sp->env && sp->env[i]; i++) {
-        const char *eq = strchr(sp->env[i], '=');
-        sv_add(a, "--setenv");
-        char *name = fm_xstrndup(sp->env[i], (size_t)(eq - sp->env[i]));
-        sv_add(a, name);
-        free(name);
-        sv_add(a, eq + 1);
-    }
+    /* The variables are bwrap's own environment, which it hands on: on its
+     * command line they would be in the host's process list for anyone to
+     * read, and a process agent's token is among them. build_command
+     * refuses the names that would act on bwrap itself (LD_PRELOAD ...). */
     sv_add(a, "--");
 }
 
@@ -313,8 +304,16 @@ static int build_command(const fm_child_spec *sp, strv *args, strv *env, fm_erro
                                 "firma never runs a sandboxed command without one "
                                 "(install the bubblewrap package)",
                                 bwrap);
+        for (size_t i = 0; sp->env && sp->env[i]; i++)
+            if (strncmp(sp->env[i], "LD_", 3) == 0 || strncmp(sp->env[i], "GCONV_PATH=", 11) == 0 ||
+                strncmp(sp->env[i], "MALLOC_", 7) == 0)
+                return fm_error_set(err, FM_EINVAL, "environment entry '%.*s' would act on the "
+                                    "sandbox itself, outside it", (int)strcspn(sp->env[i], "="),
+                                    sp->env[i]);
         add_bwrap(args, sp, bwrap);
         sv_add(args, sp->argv[0]); /* found inside, through the env's PATH */
+        for (size_t i = 0; sp->env && sp->env[i]; i++)
+            sv_add(env, sp->env[i]);
     } else {
         char *prog = find_program(sp->argv[0], sp->env, sp->cwd);
         if (!prog)
