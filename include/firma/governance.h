@@ -59,6 +59,19 @@ int fm_checkpoint_make(fm_store *s, const fm_keys *k, fm_id company, const char 
 int fm_audit_verify(fm_store *s, const fm_keys *k, fm_id company, const char *witness_path,
                     fm_audit_report *report, fm_error *err);
 
+/* ---- tokens ------------------------------------------------------------------
+ * "fma_" + 32 random bytes in base64url, shown once and stored as a hash. */
+
+/* A token for agent `agent`'s run `run`, valid for ttl_us: *secret (heap) is
+ * the only copy of its text. */
+int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t ttl_us,
+                         char **secret, fm_error *err);
+/* The token `secret` names, if it is valid now: FM_EPERM for an unknown,
+ * expired or revoked one. */
+int fm_token_check(fm_store *s, const char *secret, fm_token *out, fm_error *err);
+/* Revokes the tokens of a run (its program has ended). */
+int fm_token_revoke_run(fm_store *s, fm_id run, fm_error *err);
+
 /* ---- budgets ----------------------------------------------------------------
  * Budgets stop spending before it happens. Before a model call the runtime
  * reserves its worst case (prompt tokens + max output tokens at the model's
@@ -102,6 +115,13 @@ typedef struct fm_reservation {
  * been spent this period. A refusal is audited (budget.refused). */
 int fm_budget_reserve(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t usd_micro,
                       int64_t tokens, fm_reservation *out, fm_error *err);
+/* Settles what run `run` left reserved when a crash cut it off: its model
+ * call may have been billed, and nothing says how much, so the reservation
+ * (the worst case) is charged (kind "charge", model "unknown: interrupted")
+ * and released, and budget.orphan is audited. *usd gets the amount (0: none
+ * was open). */
+int fm_budget_settle_orphan(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t *usd,
+                            fm_error *err);
 /* Replaces the reservation with the real cost. */
 int fm_budget_settle(fm_store *s, const fm_reservation *r, const char *model, int64_t usd_micro,
                      int64_t input, int64_t cached, int64_t output, fm_error *err);

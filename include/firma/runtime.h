@@ -55,6 +55,7 @@ typedef struct fm_runtime_stats {
     int64_t runs_started, runs_done, runs_failed, runs_waiting, runs_resumed;
     int64_t model_calls, tool_calls, tool_denied, tool_held, budget_refused;
     int64_t calls_queued;     /* model calls that waited for a provider slot */
+    int64_t orphans_settled;  /* reservations a stop left open, charged at start */
     int calls_in_flight_peak; /* the most model calls in flight at once, all providers */
     int64_t timer_wakes;     /* wakes written by agents' timers (heartbeat, cron) */
 } fm_runtime_stats;

@@ -103,7 +103,7 @@ typedef struct fm_run {
 void fm_run_release(fm_run *r);
 void fm_run_list_free(fm_run *v, size_t n);
 
-typedef enum { FM_STEP_MODEL, FM_STEP_TOOL } fm_step_kind;
+typedef enum { FM_STEP_MODEL, FM_STEP_TOOL, FM_STEP_PROCESS } fm_step_kind;
 typedef enum { FM_STEP_STARTED, FM_STEP_FINISHED, FM_STEP_UNKNOWN } fm_step_status;
 
 /* A step of a run, written before the run moves on. */
@@ -113,8 +113,10 @@ typedef struct fm_step {
     fm_step_kind kind;
     fm_step_status status;
     char *tool;           /* tool steps: the tool's name */
-    char *request;        /* model: the assistant turn (JSON); tool: the call (JSON) */
-    char *response;       /* tool: the result text; model: NULL */
+    char *request;        /* model: the assistant turn (JSON); tool: the call (JSON);
+                             process: the wakes given on stdin (JSON) */
+    char *response;       /* tool: the result text; model: NULL; process: exit code,
+                             stdout and the tail of stderr (JSON) */
     int64_t prompt_bytes, tokens_in, tokens_cached, tokens_out, usd_micro;
     int64_t started_at, ended_at;
 } fm_step;
@@ -147,6 +149,20 @@ void fm_approval_list_free(fm_approval *v, size_t n);
  * An index on next_timer_at holding only agents that have one is the queue:
  * timer_due and timer_next are index seeks, and firing touches only the due
  * rows, so a million idle agents cost nothing per tick. */
+/* A bearer token (schema v5), stored as the BLAKE2b-256 hash of its text:
+ * the database never holds one a reader could use (governance.h). */
+typedef enum { FM_TOKEN_MEMBER, FM_TOKEN_AGENT } fm_token_kind;
+typedef struct fm_token {
+    fm_id id, company_id;
+    fm_token_kind kind;
+    fm_id member_id;        /* member tokens */
+    fm_id agent_id, run_id; /* agent tokens: one agent, one run */
+    unsigned char hash[FM_HASH_BYTES];
+    int64_t created_at;
+    int64_t expires_at;     /* 0 = never */
+    int64_t revoked_at;     /* 0 = not revoked */
+} fm_token;
+
 typedef struct fm_timer {
     fm_id agent_id, company_id;
     int64_t due_at;     /* the agent's next_timer_at when it was read */
@@ -293,6 +309,18 @@ typedef struct fm_store_ops {
     int (*timer_fire)(fm_store *s, const fm_timer *t, int64_t now, bool *woke, fm_error *err);
     /* The earliest next_timer_at of all agents, 0 when none has a timer. */
     int (*timer_next)(fm_store *s, int64_t *at, fm_error *err);
+
+    /* ---- tokens and open reservations (schema v5) ---- */
+    int (*token_insert)(fm_store *s, fm_token *t, fm_error *err);
+    /* By hash; FM_ENOTFOUND if no token has it. */
+    int (*token_find)(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_token *out,
+                      fm_error *err);
+    /* Revokes every token of a run not yet revoked. */
+    int (*token_revoke_run)(fm_store *s, fm_id run, int64_t now, fm_error *err);
+    /* What run `run` holds reserved and not released: the sum of its
+     * "reserve" and "release" ledger rows (an index seek by run). */
+    int (*ledger_open)(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,
+                       fm_error *err);
 } fm_store_ops;
 
 struct fm_store {

@@ -291,3 +291,37 @@ int fm_budget_settle(fm_store *s, const fm_reservation *r, const char *model, in
         rc = s->ops->ledger_insert(s, &charge, err);
     return fm_store_end(s, rc, err);
 }
+
+int fm_budget_settle_orphan(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t *usd,
+                            fm_error *err)
+{
+    int64_t open_usd = 0, open_tokens = 0;
+    *usd = 0;
+    int rc = s->ops->begin(s, err);
+    if (rc == FM_OK)
+        rc = s->ops->ledger_open(s, run, &open_usd, &open_tokens, err);
+    if (rc != FM_OK || (open_usd == 0 && open_tokens == 0))
+        return fm_store_end(s, rc, err);
+    fm_ledger_entry release = {.company_id = company, .agent_id = agent, .run_id = run,
+                               .kind = "release", .usd_micro = -open_usd,
+                               .tokens_in = -open_tokens};
+    fm_ledger_entry charge = {.company_id = company, .agent_id = agent, .run_id = run,
+                              .kind = "charge", .usd_micro = open_usd, .tokens_in = open_tokens,
+                              .model = "unknown: interrupted"};
+    rc = s->ops->ledger_insert(s, &release, err);
+    if (rc == FM_OK)
+        rc = s->ops->ledger_insert(s, &charge, err);
+    if (rc == FM_OK) {
+        char *obj = fm_xasprintf("run:%lld", (long long)run);
+        rc = fm__audit(s, company, "system", "budget.orphan", obj,
+                       fm__details("{s:I, s:s}", "usd_micro", (json_int_t)open_usd, "why",
+                                   "a model call was cut off by a stop; its worst case is "
+                                   "charged, as its real cost is unknown"),
+                       err);
+        free(obj);
+    }
+    rc = fm_store_end(s, rc, err);
+    if (rc == FM_OK)
+        *usd = open_usd;
+    return rc;
+}

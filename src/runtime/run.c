@@ -120,6 +120,7 @@ static void finish(run *r, fm_run_status status, const char *reason, bool give_b
     fm_company_release(&r->company_rec);
     free(r->model_name);
     free(r->settle);
+    free(r->job_tool);
     free(r);
 }
 
@@ -135,7 +136,7 @@ void fm__run_stop(run *r, const char *reason)
 
 /* ---- steps ------------------------------------------------------------------------- */
 
-static int step_write(run *r, fm_step *st)
+int fm__step_write(run *r, fm_step *st)
 {
     fm_error err;
     st->run_id = r->id;
@@ -143,7 +144,7 @@ static int step_write(run *r, fm_step *st)
     return r->rt->store->ops->step_insert(r->rt->store, st, &err);
 }
 
-static void step_finish(run *r, fm_step *st, const char *response)
+void fm__step_finish(run *r, fm_step *st, const char *response)
 {
     fm_error err;
     st->status = FM_STEP_FINISHED;
@@ -323,7 +324,7 @@ static void run_calls(run *r)
                                 c->args_json);
         st.request = json_dumps(req, JSON_COMPACT);
         json_decref(req);
-        step_write(r, &st);
+        fm__step_write(r, &st);
         free(st.request);
         st.request = NULL;
         char *text = NULL;
@@ -349,7 +350,7 @@ static void run_calls(run *r)
             r->rt->store->ops->step_update(r->rt->store, &st, NULL);
             st.response = NULL;
         } else {
-            step_finish(r, &st, text);
+            fm__step_finish(r, &st, text);
         }
         answer_call(r, text, is_error);
     }
@@ -376,21 +377,29 @@ static void on_call_job(void *arg, fm_tool_result *res)
     fm_step *st = &r->job_step;
     if (r->job_settles) {
         char *ran = fm_xasprintf("It ran: %s", text);
-        step_finish(r, st, ran);
+        fm__step_finish(r, st, ran);
         free(ran);
         free(text);
+        free(r->job_tool);
+        r->job_tool = st->tool = NULL;
         if (r->rt->stopping)
             fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
         else
             settle_next(r);
         return;
     }
-    step_finish(r, st, text);
+    fm__step_finish(r, st, text);
     answer_call(r, text, res->is_error);
     if (r->rt->stopping)
         fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
     else
         run_calls(r);
+}
+
+call_outcome fm__run_call(run *r, const fm_tool_call *c, fm_step *st, char **text,
+                          bool *is_error, fm_id *approval)
+{
+    return decide_and_run(r, c, st, text, is_error, approval);
 }
 
 void fm__run_cancel_job(run *r)
@@ -438,7 +447,7 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
                   .tokens_in = resp->usage.input, .tokens_cached = resp->usage.cached,
                   .tokens_out = resp->usage.output, .usd_micro = usd,
                   .started_at = r->call_started_us, .ended_at = fm_now_us()};
-    step_write(r, &st);
+    fm__step_write(r, &st);
     free(st.request);
     keep_response(r, resp);
     if (r->msgs[r->n_msgs - 1].n_calls == 0) {
@@ -575,7 +584,7 @@ static bool settle_held_call(run *r, const fm_approval *a)
         } else if (fm_tool_is_async(st->tool)) {
             r->job_step = *st;
             r->job_step.request = r->job_step.response = NULL;
-            r->job_step.tool = NULL;
+            r->job_step.tool = r->job_tool = fm_xstrdup(st->tool); /* v is freed below */
             r->job_settles = true;
             if (fm_tool_start(r->rt->loop, &tc, &r->rt->cfg.tools, st->tool, a->args,
                               on_call_job, r, &r->job, &err) == FM_OK)
@@ -676,9 +685,12 @@ static int load_rest(run *r, fm_error *err)
     if (rc == FM_OK)
         rc = fm_context_build(s, r->id, &r->ctx, err);
     r->ctx.tainted |= held_taint;
-    if (rc == FM_OK)
+    bool llm = r->agent_rec.kind == FM_AGENT_LLM;
+    if (rc == FM_OK && r->agent_rec.kind == FM_AGENT_HTTP)
+        rc = fm_error_set(err, FM_EINVAL, "http agents are not supported yet");
+    if (rc == FM_OK && llm)
         rc = fm_price_lookup(r->agent_rec.model, &r->price, err);
-    if (rc == FM_OK)
+    if (rc == FM_OK && llm)
         rc = fm__runtime_provider(r->rt, r->agent_rec.model, &r->provider, &r->model_name, err);
     if (rc == FM_OK)
         take_task(r);
@@ -693,6 +705,10 @@ static void start_loaded(run *r)
         char *why = fm_xasprintf("could not start: %s", err.msg);
         fm__run_end(r, FM_RUN_FAILED, why);
         free(why);
+        return;
+    }
+    if (r->agent_rec.kind == FM_AGENT_PROCESS) {
+        fm__process_start(r);
         return;
     }
     fm_chat_msg *m = convo_push(r, FM_MSG_USER);
@@ -734,7 +750,7 @@ void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
 /* A tool step that was started but never finished: its outcome is unknown.
  * It is not run again (it may have had effects); the model is told, so it can
  * check before repeating it. */
-static void mark_unknown(run *r, fm_step *st)
+void fm__mark_unknown(run *r, fm_step *st)
 {
     fm_error err;
     st->status = FM_STEP_UNKNOWN;
@@ -791,7 +807,7 @@ static void rerun(run *r, fm_step *st, json_t *req)
     bool is_error = false;
     fm_id approval = 0;
     if (!c.name || !c.args_json) {
-        mark_unknown(r, st);
+        fm__mark_unknown(r, st);
         return;
     }
     bool held = decide_and_run(r, &c, st, &text, &is_error, &approval) == CALL_HELD;
@@ -817,7 +833,7 @@ static void replay_tool_step(run *r, fm_step *st)
     else if (st->status == FM_STEP_STARTED && idempotent(st->tool))
         rerun(r, st, o);
     else if (st->status == FM_STEP_STARTED)
-        mark_unknown(r, st);
+        fm__mark_unknown(r, st);
     fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
     m->tool_call_id = fm_xstrdup(json_string_value(json_object_get(o, "id")));
     m->text = fm_xstrdup(st->response ? st->response : "");
@@ -862,6 +878,12 @@ static void resume_loaded(run *r)
         return;
     }
     r->ctx.tainted |= r->resume_tainted;
+    if (r->agent_rec.kind == FM_AGENT_PROCESS) {
+        rt->stats.runs_resumed++;
+        fm__process_resume(r, v, n);
+        fm_step_list_free(v, n);
+        return;
+    }
     fm_chat_msg *m = convo_push(r, FM_MSG_USER);
     m->text = fm_xstrdup(r->ctx.wake_text);
     for (size_t i = 0; i < n; i++) {

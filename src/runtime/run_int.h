@@ -35,6 +35,7 @@ typedef struct run {
     fm_tool_job *job;
     fm_step job_step;
     bool job_settles;       /* the job is an approved held call being settled */
+    char *job_tool;         /* its tool's name, when settling (the step's own is freed) */
     /* Approved or denied held calls to settle before the run goes on, then
      * what to do next (start or resume). */
     fm_id *settle;
@@ -42,6 +43,9 @@ typedef struct run {
     void (*after_settle)(struct run *r);
     int64_t started_us, call_started_us;
     struct run *next, **prevp;
+    /* A process agent's program while it runs (process.c). */
+    struct fm_child *child;
+    void *proc;
     struct run *gate_next;  /* waiting for a model-call slot of its provider */
     bool gated;             /* holds one of those slots */
 } run;
@@ -95,6 +99,24 @@ bool fm__runtime_gate_enter(fm_runtime *rt, run *r);
 void fm__runtime_gate_leave(fm_runtime *rt, run *r);
 /* The next model call of a run (run.c), for the gate. */
 void fm__run_next_call(run *r);
+/* For process.c: a step written / finished; one call checked and run as a
+ * model's would be (granted, schema, policy; held or run); a started step
+ * marked of unknown outcome. */
+int fm__step_write(run *r, fm_step *st);
+void fm__step_finish(run *r, fm_step *st, const char *response);
+call_outcome fm__run_call(run *r, const fm_tool_call *c, fm_step *st, char **text,
+                          bool *is_error, fm_id *approval);
+void fm__mark_unknown(run *r, fm_step *st);
+
+/* Process agents (process.c): run the program for a started run; resume one
+ * from its steps; kill the program at shutdown (the run stops when it has
+ * exited); or, when the runtime is freed first, let the program's end find
+ * no run. */
+void fm__process_start(run *r);
+void fm__process_resume(run *r, fm_step *v, size_t n);
+void fm__process_kill(run *r);
+void fm__process_orphan(run *r);
+
 /* At the budget cap: pause the agent and ask its manager for more. */
 void fm__runtime_budget_stop(fm_runtime *rt, run *r, const char *why);
 

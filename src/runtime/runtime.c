@@ -169,9 +169,17 @@ int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), vo
     /* One process per database for now (the PostgreSQL store will add
      * leases): every run left "running" was this database's and is resumed.
      * Waiting runs stay in the store until their approval wakes them. */
-    for (size_t i = 0; i < n; i++)
-        if (open[i].status == FM_RUN_RUNNING || open[i].status == FM_RUN_QUEUED)
-            fm__run_resume(rt, &open[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (open[i].status != FM_RUN_RUNNING && open[i].status != FM_RUN_QUEUED)
+            continue;
+        /* A model call the stop cut off left its reservation open. */
+        int64_t usd;
+        fm_error e;
+        if (fm_budget_settle_orphan(rt->store, open[i].company_id, open[i].agent_id,
+                                    open[i].id, &usd, &e) == FM_OK && usd)
+            rt->stats.orphans_settled++;
+        fm__run_resume(rt, &open[i]);
+    }
     fm_run_list_free(open, n);
     rt->started = true;
     uv_timer_start(&rt->poll, tick, 0, rt->cfg.poll_ms);
@@ -188,6 +196,8 @@ static void cancel_jobs(fm_runtime *rt)
         next = r->next;
         if (r->job)
             fm__run_cancel_job(r);
+        else if (r->child)
+            fm__process_kill(r); /* the run stops once the program is gone */
     }
 }
 
@@ -244,6 +254,8 @@ void fm_runtime_free(fm_runtime *rt)
     free_provider(&rt->sim);
     free_provider(&rt->openai);
     free_provider(&rt->anthropic);
+    for (run *r = rt->runs; r; r = r->next)
+        fm__process_orphan(r);
     while (rt->runs)
         fm__run_stop(rt->runs, "stopped: firma is shutting down (its wakes are kept)");
     uv_close((uv_handle_t *)&rt->gate_timer, gate_closed);

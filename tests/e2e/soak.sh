@@ -49,6 +49,11 @@ open_runs=$(sqlite3 "$FIRMA_DB" "SELECT count(*) FROM runs WHERE status IN ('run
 left=$(sqlite3 "$FIRMA_DB" "SELECT count(*) FROM wakes WHERE done_at=0 AND agent_id IN
         (SELECT id FROM agents WHERE handle IN ('cto','support'))")
 [ "$left" -eq 0 ] && ok "no wake is left behind" || not_ok "no wake is left behind" "$left pending"
+reserved=$(sqlite3 "$FIRMA_DB" "SELECT coalesce(sum(usd_micro), 0) FROM ledger WHERE kind IN ('reserve','release')")
+[ "$reserved" -eq 0 ] && ok "no reservation is left open (cut-off calls were settled)" \
+    || not_ok "no reservation is left open" "$reserved micro-dollars still reserved"
+orphans=$(sqlite3 "$FIRMA_DB" "SELECT count(*) FROM audit_events WHERE action='budget.orphan'")
+echo "# reservations cut off by a kill and settled at restart: $orphans"
 unknown=$(sqlite3 "$FIRMA_DB" "SELECT count(*) FROM steps WHERE status='unknown'")
 echo "# steps whose outcome was unknown after a kill: $unknown"
 run audit verify

@@ -151,6 +151,20 @@ static const char schema_v4[] =
     "ALTER TABLE agents ADD COLUMN next_timer_at INTEGER;"
     "CREATE INDEX agents_timer ON agents(next_timer_at) WHERE next_timer_at IS NOT NULL;";
 
+/* v5: bearer tokens, stored hashed (member tokens with a role for the API;
+ * agent tokens scoped to one agent and one run), and the ledger by run, to
+ * find what a run left reserved when it was cut off by a crash. */
+static const char schema_v5[] =
+    "CREATE TABLE tokens("
+    " id INTEGER PRIMARY KEY, company_id INTEGER NOT NULL REFERENCES companies(id),"
+    " kind TEXT NOT NULL CHECK (kind IN ('member','agent')),"
+    " member_id INTEGER NOT NULL DEFAULT 0, agent_id INTEGER NOT NULL DEFAULT 0,"
+    " run_id INTEGER NOT NULL DEFAULT 0, hash BLOB NOT NULL UNIQUE,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
+    " revoked_at INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE INDEX tokens_run ON tokens(run_id) WHERE run_id != 0;"
+    "CREATE INDEX ledger_run ON ledger(run_id) WHERE run_id != 0;";
+
 /* A migration: SQL, then optionally C for what SQL cannot compute, in one
  * transaction. */
 static const struct migration {
@@ -161,6 +175,7 @@ static const struct migration {
     {schema_v2, NULL},
     {schema_v3, NULL},
     {schema_v4, fm__sq_timers_backfill},
+    {schema_v5, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -505,4 +520,8 @@ const fm_store_ops fm__sqlite_ops = {
     .timer_due = fm__sq_timer_due,
     .timer_fire = fm__sq_timer_fire,
     .timer_next = fm__sq_timer_next,
+    .token_insert = fm__sq_token_insert,
+    .token_find = fm__sq_token_find,
+    .token_revoke_run = fm__sq_token_revoke_run,
+    .ledger_open = fm__sq_ledger_open,
 };

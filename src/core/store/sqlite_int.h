@@ -141,6 +141,12 @@ int fm__sq_timer_due(fm_store *s, int64_t now, size_t limit, fm_timer **out, siz
                      fm_error *err);
 int fm__sq_timer_fire(fm_store *s, const fm_timer *t, int64_t now, bool *woke, fm_error *err);
 int fm__sq_timer_next(fm_store *s, int64_t *at, fm_error *err);
+int fm__sq_token_insert(fm_store *s, fm_token *t, fm_error *err);
+int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_token *out,
+                      fm_error *err);
+int fm__sq_token_revoke_run(fm_store *s, fm_id run, int64_t now, fm_error *err);
+int fm__sq_ledger_open(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,
+                       fm_error *err);
 /* The timer queries' SQL, for tests that check the plan uses the index. */
 extern const char fm__sq_timer_due_sql[], fm__sq_timer_next_sql[];
 /* Migration v4: sets next_timer_at of every active agent with a schedule,

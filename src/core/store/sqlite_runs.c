@@ -133,7 +133,7 @@ int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err)
 
 /* ---- steps ------------------------------------------------------------------------- */
 
-static const char *const step_kinds[] = {"model", "tool"};
+static const char *const step_kinds[] = {"model", "tool", "process"};
 static const char *const step_statuses[] = {"started", "finished", "unknown"};
 
 static int word_index(const char *const *words, int n, const unsigned char *w, int dflt)
@@ -201,7 +201,7 @@ static int read_step(sqlite3_stmt *st, void *rec, fm_error *err)
     x->id = sqlite3_column_int64(st, 0);
     x->run_id = sqlite3_column_int64(st, 1);
     x->seq = sqlite3_column_int(st, 2);
-    x->kind = word_index(step_kinds, 2, sqlite3_column_text(st, 3), FM_STEP_TOOL);
+    x->kind = word_index(step_kinds, 3, sqlite3_column_text(st, 3), FM_STEP_TOOL);
     x->status = word_index(step_statuses, 3, sqlite3_column_text(st, 4), FM_STEP_UNKNOWN);
     x->tool = fm__sq_col_dup(st, 5);
     x->request = fm__sq_col_dup(st, 6);

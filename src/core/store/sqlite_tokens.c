@@ -1,0 +1,92 @@
+/* The SQLite store: bearer tokens (by hash) and a run's open reservations. */
+#include "core/store/sqlite_int.h"
+#include "firma/base.h"
+
+#include <string.h>
+
+static const char *const token_kinds[] = {"member", "agent"};
+
+int fm__sq_token_insert(fm_store *s, fm_token *t, fm_error *err)
+{
+    static const char sql[] = "INSERT INTO tokens(company_id, kind, member_id, agent_id, run_id, "
+                              "hash, created_at, expires_at, revoked_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    t->created_at = fm__sq_stamp(t->created_at);
+    sqlite3_bind_int64(st, 1, t->company_id);
+    fm__sq_text(st, 2, token_kinds[t->kind]);
+    sqlite3_bind_int64(st, 3, t->member_id);
+    sqlite3_bind_int64(st, 4, t->agent_id);
+    sqlite3_bind_int64(st, 5, t->run_id);
+    sqlite3_bind_blob(st, 6, t->hash, FM_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, t->created_at);
+    sqlite3_bind_int64(st, 8, t->expires_at);
+    sqlite3_bind_int64(st, 9, t->revoked_at);
+    int rc = fm__sq_exec(q, st, err);
+    if (rc == FM_OK)
+        t->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_token *out,
+                      fm_error *err)
+{
+    static const char sql[] = "SELECT id, company_id, kind, member_id, agent_id, run_id, "
+                              "created_at, expires_at, revoked_at FROM tokens WHERE hash=?1";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_blob(st, 1, hash, FM_HASH_BYTES, SQLITE_STATIC);
+    int rc = fm__sq_one_row(q, st, "token", err);
+    if (rc == FM_OK) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        out->company_id = sqlite3_column_int64(st, 1);
+        const char *k = (const char *)sqlite3_column_text(st, 2);
+        out->kind = k && strcmp(k, "agent") == 0 ? FM_TOKEN_AGENT : FM_TOKEN_MEMBER;
+        out->member_id = sqlite3_column_int64(st, 3);
+        out->agent_id = sqlite3_column_int64(st, 4);
+        out->run_id = sqlite3_column_int64(st, 5);
+        out->created_at = sqlite3_column_int64(st, 6);
+        out->expires_at = sqlite3_column_int64(st, 7);
+        out->revoked_at = sqlite3_column_int64(st, 8);
+        memcpy(out->hash, hash, FM_HASH_BYTES);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int fm__sq_token_revoke_run(fm_store *s, fm_id run, int64_t now, fm_error *err)
+{
+    static const char sql[] = "UPDATE tokens SET revoked_at=?2 WHERE run_id=?1 AND run_id!=0 "
+                              "AND revoked_at=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, now);
+    return fm__sq_exec(q, st, err);
+}
+
+int fm__sq_ledger_open(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,
+                       fm_error *err)
+{
+    static const char sql[] = "SELECT coalesce(sum(usd_micro), 0), coalesce(sum(tokens_in), 0) "
+                              "FROM ledger WHERE run_id=?1 AND run_id!=0 "
+                              "AND kind IN ('reserve', 'release')";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, run);
+    int rc = fm__sq_one_row(q, st, "ledger", err);
+    *usd_micro = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
+    *tokens = rc == FM_OK ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/*
+ * Bearer tokens. A token is 32 random bytes, shown once as "fma_" + base64url
+ * and stored only as its BLAKE2b-256 hash, so the database never holds one a
+ * reader could use. Agent tokens are scoped to one agent and one run and
+ * expire on their own; the runtime also revokes them when the run's program
+ * ends. (Member tokens, with roles, come with the HTTP API.)
+ */
+#include "firma/base.h"
+#include "firma/governance.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define TOKEN_PREFIX "fma_"
+#define TOKEN_BYTES 32
+
+static void hash_of(const char *secret, unsigned char out[FM_HASH_BYTES])
+{
+    crypto_generichash(out, FM_HASH_BYTES, (const unsigned char *)secret, strlen(secret), NULL,
+                       0);
+}
+
+int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t ttl_us,
+                         char **secret, fm_error *err)
+{
+    unsigned char raw[TOKEN_BYTES];
+    char b64[sodium_base64_ENCODED_LEN(TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    char *text = fm_xasprintf(TOKEN_PREFIX "%s", b64);
+    sodium_memzero(b64, sizeof b64);
+    int64_t now = fm_now_us();
+    fm_token t = {.company_id = company, .kind = FM_TOKEN_AGENT, .agent_id = agent,
+                  .run_id = run, .created_at = now, .expires_at = now + ttl_us};
+    hash_of(text, t.hash);
+    int rc = s->ops->token_insert(s, &t, err);
+    if (rc != FM_OK) {
+        sodium_memzero(text, strlen(text));
+        free(text);
+        return rc;
+    }
+    *secret = text;
+    return FM_OK;
+}
+
+int fm_token_check(fm_store *s, const char *secret, fm_token *out, fm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!secret || strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
+        return fm_error_set(err, FM_EPERM, "not a firma token");
+    unsigned char h[FM_HASH_BYTES];
+    hash_of(secret, h);
+    int rc = s->ops->token_find(s, h, out, err);
+    if (rc == FM_ENOTFOUND)
+        return fm_error_set(err, FM_EPERM, "unknown token");
+    if (rc != FM_OK)
+        return rc;
+    int64_t now = fm_now_us();
+    if (out->revoked_at)
+        return fm_error_set(err, FM_EPERM, "the token was revoked");
+    if (out->expires_at && now >= out->expires_at)
+        return fm_error_set(err, FM_EPERM, "the token has expired");
+    return FM_OK;
+}
+
+int fm_token_revoke_run(fm_store *s, fm_id run, fm_error *err)
+{
+    return s->ops->token_revoke_run(s, run, fm_now_us(), err);
+}

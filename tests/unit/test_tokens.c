@@ -1,0 +1,104 @@
+/* governance/tokens and the orphan settle of governance/budget. */
+#include "firma/governance.h"
+#include "helpers.h"
+
+#include <sodium.h>
+
+static void agent_tokens_check_expire_and_revoke(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    char *a = NULL, *b = NULL;
+    assert_int_equal(fm_token_issue_agent(t->s, t->company, ceo, 7, 60000000, &a, &t->err), FM_OK);
+    assert_int_equal(fm_token_issue_agent(t->s, t->company, ceo, 8, 1, &b, &t->err), FM_OK);
+    assert_true(strncmp(a, "fma_", 4) == 0 && strlen(a) == 4 + 43);
+    assert_string_not_equal(a, b);
+    fm_token tk;
+    assert_int_equal(fm_token_check(t->s, a, &tk, &t->err), FM_OK);
+    assert_int_equal(tk.kind, FM_TOKEN_AGENT);
+    assert_int_equal(tk.agent_id, ceo);
+    assert_int_equal(tk.run_id, 7);
+    assert_int_equal(tk.company_id, t->company);
+    /* The text is nowhere in the database: only its hash. */
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)a, strlen(a), NULL, 0);
+    assert_memory_equal(tk.hash, h, sizeof h);
+    /* Expired, unknown, not a token. */
+    usleep(2000);
+    assert_int_equal(fm_token_check(t->s, b, &tk, &t->err), FM_EPERM);
+    assert_string_equal(t->err.msg, "the token has expired");
+    char *forged = fm_xstrdup(a);
+    forged[10] = forged[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(fm_token_check(t->s, forged, &tk, &t->err), FM_EPERM);
+    assert_string_equal(t->err.msg, "unknown token");
+    assert_int_equal(fm_token_check(t->s, "Bearer xyz", &tk, &t->err), FM_EPERM);
+    assert_string_equal(t->err.msg, "not a firma token");
+    /* Revoking run 7 ends a, not b's run. */
+    assert_int_equal(fm_token_revoke_run(t->s, 7, &t->err), FM_OK);
+    assert_int_equal(fm_token_check(t->s, a, &tk, &t->err), FM_EPERM);
+    assert_string_equal(t->err.msg, "the token was revoked");
+    free(forged);
+    free(a);
+    free(b);
+    tdb_free(t);
+}
+
+/* A reservation a crash left open is charged at its worst case, released,
+ * and audited; a run without one is left alone. */
+static void orphaned_reservations_are_settled(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id ceo;
+    assert_int_equal(tdb_hire(t, "ceo", "ana", &ceo), FM_OK);
+    fm_agent a;
+    assert_int_equal(t->s->ops->agent_get(t->s, ceo, &a, &t->err), FM_OK);
+    a.budget.usd_micro = 10000000;
+    assert_int_equal(fm_agent_update(t->s, "test", &a, NULL, &t->err), FM_OK);
+    fm_agent_release(&a);
+    fm_company c;
+    assert_int_equal(t->s->ops->company_get(t->s, t->company, &c, &t->err), FM_OK);
+    c.budget.usd_micro = 10000000;
+    assert_int_equal(t->s->ops->company_update(t->s, &c, &t->err), FM_OK);
+    fm_company_release(&c);
+    fm_reservation r1, r2;
+    assert_int_equal(fm_budget_reserve(t->s, t->company, ceo, 5, 300000, 1000, &r1, &t->err),
+                     FM_OK);
+    assert_int_equal(fm_budget_reserve(t->s, t->company, ceo, 6, 200000, 800, &r2, &t->err),
+                     FM_OK);
+    assert_int_equal(fm_budget_settle(t->s, &r2, "sim", 1000, 10, 0, 5, &t->err), FM_OK);
+    int64_t usd, tok;
+    assert_int_equal(t->s->ops->ledger_open(t->s, 5, &usd, &tok, &t->err), FM_OK);
+    assert_int_equal(usd, 300000);
+    assert_int_equal(tok, 1000);
+    assert_int_equal(fm_budget_settle_orphan(t->s, t->company, ceo, 6, &usd, &t->err), FM_OK);
+    assert_int_equal(usd, 0); /* settled already: nothing to do */
+    assert_int_equal(fm_budget_settle_orphan(t->s, t->company, ceo, 5, &usd, &t->err), FM_OK);
+    assert_int_equal(usd, 300000);
+    assert_int_equal(t->s->ops->ledger_open(t->s, 5, &usd, &tok, &t->err), FM_OK);
+    assert_int_equal(usd, 0);
+    assert_int_equal(tok, 0);
+    /* Spent: the worst case of run 5 and the real cost of run 6. */
+    fm_spend *v;
+    size_t n;
+    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 0, &v, &n, &t->err), FM_OK);
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].agent_id == ceo)
+            total = v[i].usd_micro;
+    free(v);
+    assert_int_equal(total, 301000);
+    /* Twice is a no-op. */
+    assert_int_equal(fm_budget_settle_orphan(t->s, t->company, ceo, 5, &usd, &t->err), FM_OK);
+    assert_int_equal(usd, 0);
+    tdb_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(agent_tokens_check_expire_and_revoke),
+        cmocka_unit_test(orphaned_reservations_are_settled),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
