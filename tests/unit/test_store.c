@@ -300,6 +300,34 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(first, next[0] < next[1] ? next[0] : next[1]);
     fm_store_close(s);
     tdb_rmdir(dir);
+    /* Version 5 adds tokens, and finds a v4 ledger's open reservations by run. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
+    snprintf(path, sizeof path, "%s/v4.db", dir);
+    assert_int_equal(fm_sqlite_open(path, 4, &s, &err), FM_OK);
+    fm_company c4;
+    fm_company_init(&c4);
+    c4.name = fm_xstrdup("v4co");
+    assert_int_equal(s->ops->company_insert(s, &c4, &err), FM_OK);
+    fm_ledger_entry r4 = {.company_id = c4.id, .agent_id = 1, .run_id = 9, .kind = "reserve",
+                          .usd_micro = 5000, .tokens_in = 300};
+    assert_int_equal(s->ops->ledger_insert(s, &r4, &err), FM_OK);
+    fm_token t4 = {.company_id = c4.id, .kind = FM_TOKEN_AGENT, .agent_id = 1, .run_id = 9};
+    assert_int_not_equal(s->ops->token_insert(s, &t4, &err), FM_OK); /* no table yet */
+    fm_company_release(&c4);
+    fm_store_close(s);
+    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    s->ops->schema_version(s, &v);
+    assert_int_equal(v, 5);
+    int64_t usd, tok;
+    assert_int_equal(s->ops->ledger_open(s, 9, &usd, &tok, &err), FM_OK);
+    assert_int_equal(usd, 5000);
+    assert_int_equal(tok, 300);
+    assert_int_equal(s->ops->token_insert(s, &t4, &err), FM_OK);
+    fm_token found;
+    assert_int_equal(s->ops->token_find(s, t4.hash, &found, &err), FM_OK);
+    assert_int_equal(found.run_id, 9);
+    fm_store_close(s);
+    tdb_rmdir(dir);
 }
 
 /* ---- timers ------------------------------------------------------------------------ */
