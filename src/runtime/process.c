@@ -299,19 +299,13 @@ static void spawn(run *r, bool redelivered)
     fm__step_write(r, &pc->step);
     pc->step.request = NULL;
     pc->step.tool = NULL;
-    /* The workspace must be an absolute folder for the sandbox. */
-    mkdir(r->rt->cfg.workspaces, 0700);
-    char *abs = realpath(r->rt->cfg.workspaces, NULL);
-    char *ws = abs ? fm_xasprintf("%s/%lld/%s", abs, (long long)r->company,
-                                  r->agent_rec.handle)
-                   : NULL;
-    free(abs);
-    if (ws) {
-        char *company_dir = fm_xasprintf("%s/..", ws);
-        mkdir(company_dir, 0700);
-        mkdir(ws, 0700);
-        free(company_dir);
-    }
+    /* The workspace (absolute: the runtime resolved its folder) is the
+     * sandbox's /workspace. */
+    char *company_dir = fm_xasprintf("%s/%lld", r->rt->cfg.workspaces, (long long)r->company);
+    mkdir(company_dir, 0700);
+    free(company_dir);
+    char *ws = fm_xstrdup(r->workspace);
+    mkdir(ws, 0700);
     char e_run[48], e_company[48];
     char *e_agent = fm_xasprintf("FIRMA_AGENT=%s", r->agent_rec.handle);
     snprintf(e_run, sizeof e_run, "FIRMA_RUN=%lld", (long long)r->id);
@@ -334,9 +328,7 @@ static void spawn(run *r, bool redelivered)
                           .stdin_len = strlen(input), .max_output = l->exec_max_output,
                           .timeout_ms = l->exec_timeout_s * 1000, .mem_bytes = l->exec_mem_bytes,
                           .sandbox_dir = ws, .sandbox_network = true};
-    int rc = ws ? fm__child_start(r->rt->loop, &spec, on_exit_, pc, &r->child, &err)
-                : fm_error_set(&err, FM_EIO, "the workspaces folder %s is missing",
-                               r->rt->cfg.workspaces);
+    int rc = fm__child_start(r->rt->loop, &spec, on_exit_, pc, &r->child, &err);
     free(input);
     free(ws);
     free(e_agent);

@@ -60,7 +60,8 @@ typedef struct call_gate {
 struct fm_runtime {
     uv_loop_t *loop;
     fm_store *store;
-    fm_runtime_config cfg;
+    fm_runtime_config cfg;  /* cfg.workspaces is `workspaces` */
+    char *workspaces;       /* the workspaces folder, absolute */
     uv_timer_t poll;
     fm_provider *sim, *openai, *anthropic;
     call_gate gates[3];     /* sim, openai, anthropic */

@@ -21,8 +21,10 @@
 #include "firma/sim.h"
 #include "firma/tools.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void defaults(fm_runtime_config *c)
 {
@@ -52,6 +54,16 @@ int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cf
     defaults(&rt->cfg);
     if (!rt->cfg.workspaces)
         rt->cfg.workspaces = "workspaces";
+    /* Workspaces are mounted into sandboxes, which need an absolute path. */
+    mkdir(rt->cfg.workspaces, 0700);
+    rt->workspaces = realpath(rt->cfg.workspaces, NULL);
+    if (!rt->workspaces) {
+        int e = errno;
+        free(rt);
+        return fm_error_set(err, FM_EIO, "workspaces folder %s: %s", cfg->workspaces
+                            ? cfg->workspaces : "workspaces", strerror(e));
+    }
+    rt->cfg.workspaces = rt->workspaces;
     if (rt->cfg.scenario) {
         int rc = fm_sim_new(loop, rt->cfg.scenario, &rt->sim, err);
         if (rc != FM_OK) {
@@ -234,7 +246,9 @@ static void free_provider(fm_provider **p)
 
 static void runtime_closed(uv_handle_t *h)
 {
-    free(h->data);
+    fm_runtime *rt = h->data;
+    free(rt->workspaces);
+    free(rt);
 }
 
 static void gate_closed(uv_handle_t *h)

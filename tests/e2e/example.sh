@@ -28,9 +28,13 @@ check "the CTO wrote its code in its workspace" test -f "$ws/cto/src/alerts/slac
 check "support wrote its help article" test -f "$ws/support/kb/drafts/slack-alerts.md"
 check "marketing drafted before its money ran out" test -f "$ws/marketing/drafts/annual-plan.md"
 files=$(cd "$T/run/firma.db.workspaces" && find . -type f | sort | tr '\n' ' ')
-want="./1/cto/src/alerts/slack.c ./1/cto/tests/test_slack.c ./1/marketing/drafts/annual-plan.md ./1/support/kb/drafts/slack-alerts.md "
-[ "$files" = "$want" ] && ok "the agents wrote exactly their four files, each in its own workspace" \
-    || not_ok "the agents wrote exactly their four files" "got: $files"
+want="./1/cto/Makefile ./1/cto/src/alerts/slack.c ./1/cto/tests/test_slack.c ./1/marketing/drafts/annual-plan.md ./1/support/kb/drafts/slack-alerts.md "
+[ "$files" = "$want" ] && ok "the agents wrote exactly their five files, each in its own workspace" \
+    || not_ok "the agents wrote exactly their five files" "got: $files"
+ran=$(sqlite3 "$T/run/firma.db" "SELECT response FROM steps WHERE tool='exec' AND response LIKE 'It ran:%'")
+grep -q "exit code 0" <<<"$ran" && grep -q "slack: 1 test passed" <<<"$ran" \
+    && ok "the approved 'make test' ran in the CTO's sandbox, once, and passed" \
+    || not_ok "the approved make test ran in the sandbox" "$ran"
 check "nothing was written beside the database" test -z "$(cd "$T/run" && ls | grep -vE '^(firma\.db.*|master\.key.*)$')"
 
 run bench store --agents 300 --tasks 100
