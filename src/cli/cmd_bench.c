@@ -205,6 +205,9 @@ static int equip(fm_cli *c, int agents)
         if ((rc = cli_agent(c, h, &a)) != FM_OK)
             break;
         a.budget.usd_micro = 1000000000;
+        for (size_t g = 0; g < a.n_grants; g++)
+            fm_grant_release(&a.grants[g]);
+        free(a.grants);
         a.grants = fm_xcalloc(2, sizeof *a.grants);
         a.n_grants = 2;
         a.grants[0] = (fm_grant){.tool = fm_xstrdup("note"), .ceiling = FM_CEIL_ALLOW};
