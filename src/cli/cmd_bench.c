@@ -9,6 +9,7 @@
  *
  * Runs in a fresh temporary database, removed afterwards.
  */
+#include "cli/bench.h"
 #include "cli/cli.h"
 #include "firma/runtime.h"
 
@@ -314,12 +315,14 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
         printf("  steps per second:   %.0f\n", steps / secs);
         printf("  per step:           %.1f us of firma overhead (sim answers instantly)\n",
                secs * 1e6 / (double)(steps ? steps : 1));
-        printf("  wake -> model call: p50 %.2f ms, p99 %.2f ms (includes queueing behind "
-               "%d concurrent runs)\n", p50 / 1000, p99 / 1000, cfg.max_runs);
+        printf("  wake -> model call, loaded: p50 %.2f ms, p99 %.2f ms (all tasks exist at the "
+               "start: mostly queueing behind %d concurrent runs)\n",
+               p50 / 1000, p99 / 1000, cfg.max_runs);
         printf("  model call (sim):   p50 %.0f us, store writes included\n", m50);
         printf("  memory:             RSS %lld KiB before, %lld KiB after the runtime ran "
                "(idle agents live in the store, not in memory)\n",
                (long long)rss0, (long long)rss1);
+        rc = fm__bench_unloaded(c, &cfg, agents);
     }
     fm_store_close(c->store);
     c->store = NULL;
@@ -347,9 +350,15 @@ static int bench_run(fm_cli *c, cli_args *a)
         int rc = bench_runtime(c, (int)agents, (int)tasks, (int)idle);
         return rc == FM_OK ? 0 : cli_fail(c, rc);
     }
+    if (a->n_pos == 1 && strcmp(a->pos[0], "idle") == 0)
+        return fm__bench_idle_cmd(c, a);
+    if (a->n_pos == 1 && strcmp(a->pos[0], "inflight") == 0)
+        return fm__bench_inflight_cmd(c, a);
     if (a->n_pos != 1 || strcmp(a->pos[0], "store") != 0)
         return cli_usage_error("bench", "want: bench store [--agents N] [--tasks N] | "
-                                        "bench runtime [--agents N] [--tasks N] [--idle N]");
+                                        "bench runtime [--agents N] [--tasks N] [--idle N] | "
+                                        "bench idle [--agents N] [--busy N] [--tasks N] | "
+                                        "bench inflight [--requests N] [--hold-ms MS]");
     int64_t agents = 100000, tasks = 20000;
     const char *v;
     if ((v = cli_opt(a, "agents")) && (fm_parse_i64(v, &agents) != FM_OK || agents < 10))
@@ -364,13 +373,23 @@ const cli_command cmd_bench = {
     .name = "bench",
     .summary = "print performance figures",
     .usage = "usage: firma bench store [--agents N] [--tasks N]\n"
-             "       firma bench runtime [--agents N] [--tasks N] [--idle N]\n\n"
+             "       firma bench runtime [--agents N] [--tasks N] [--idle N]\n"
+             "       firma bench idle [--agents N] [--busy N] [--tasks N]\n"
+             "       firma bench inflight [--requests N] [--hold-ms MS]\n\n"
              "runtime: agents work through tasks with the instant sim model; prints steps\n"
-             "per second, firma's overhead per step, wake-to-model-call latency p50/p99 and\n"
+             "per second, firma's overhead per step, wake-to-model-call latency p50/p99\n"
+             "loaded (all tasks at once) and unloaded (tasks arriving one at a time), and\n"
              "memory with N idle agents registered (default 50 agents, 2,000 tasks).\n\n"
+             "idle: hires N idle agents in bulk (default 100,000; 1,000,000 takes about a\n"
+             "minute), then a few busy agents work; prints the hire rate, bytes on disk per\n"
+             "agent, the scheduler's ready-agents query time and the runtime's memory per\n"
+             "idle agent.\n\n"
+             "inflight: N runs (default 2,000) each make one model call to a local server\n"
+             "that holds every request until all N have arrived; prints the calls held in\n"
+             "flight, firma's memory per call in flight and the time for all N to finish.\n\n"
              "Measures, in a temporary database: agents hired per second, bytes on disk\n"
              "per agent and per task, tasks added per second, and the time to render the\n"
              "org chart of N agents (default 100,000 agents, 20,000 tasks).\n",
-    .options = "agents=,tasks=,idle=",
+    .options = "agents=,tasks=,idle=,busy=,requests=,hold-ms=",
     .run = bench_run,
 };
