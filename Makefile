@@ -2,7 +2,8 @@
 #   make            build build/release/firma
 #   make run        install deps, build, run the example company (on SQLite)
 #   make test       install deps, build release and ASan+UBSan, run the whole suite
-#   make bench      print store benchmark figures
+#   make bench      print the benchmark figures: store, runtime, 10^6 idle agents,
+#                   2,000 model calls in flight (about 1.5 minutes; docs/runtime.md)
 # Objects go to build/<mode>/; MODE=release (default) or MODE=asan.
 
 MODE    ?= release
@@ -92,6 +93,9 @@ test: deps-test
 bench: deps
 	@$(MAKE) --no-print-directory MODE=release build/release/firma
 	build/release/firma bench store
+	build/release/firma bench runtime
+	build/release/firma bench idle --agents 1000000
+	build/release/firma bench inflight --requests 2000
 
 clean:
 	rm -rf build

@@ -11,6 +11,7 @@
  *
  * Runs in a fresh temporary database, removed afterwards.
  */
+#include "cli/bench.h"
 #include "cli/cli.h"
 #include "firma/runtime.h"
 
@@ -207,6 +208,9 @@ static int equip(fm_cli *c, int agents)
         if ((rc = cli_agent(c, h, &a)) != FM_OK)
             break;
         a.budget.usd_micro = 1000000000;
+        for (size_t g = 0; g < a.n_grants; g++)
+            fm_grant_release(&a.grants[g]);
+        free(a.grants);
         a.grants = fm_xcalloc(2, sizeof *a.grants);
         a.n_grants = 2;
         a.grants[0] = (fm_grant){.tool = fm_xstrdup("note"), .ceiling = FM_CEIL_ALLOW};
@@ -313,12 +317,14 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
         printf("  steps per second:   %.0f\n", steps / secs);
         printf("  per step:           %.1f us of firma overhead (sim answers instantly)\n",
                secs * 1e6 / (double)(steps ? steps : 1));
-        printf("  wake -> model call: p50 %.2f ms, p99 %.2f ms (includes queueing behind "
-               "%d concurrent runs)\n", p50 / 1000, p99 / 1000, cfg.max_runs);
+        printf("  wake -> model call, loaded: p50 %.2f ms, p99 %.2f ms (all tasks exist at the "
+               "start: mostly queueing behind %d concurrent runs)\n",
+               p50 / 1000, p99 / 1000, cfg.max_runs);
         printf("  model call (sim):   p50 %.0f us, store writes included\n", m50);
         printf("  memory:             RSS %lld KiB before, %lld KiB after the runtime ran "
                "(idle agents live in the store, not in memory)\n",
                (long long)rss0, (long long)rss1);
+        rc = fm__bench_unloaded(c, &cfg, agents);
     }
     fm_store_close(c->store);
     c->store = NULL;
@@ -468,10 +474,16 @@ static int bench_run(fm_cli *c, cli_args *a)
         int rc = bench_runtime(c, (int)agents, (int)tasks, (int)idle);
         return rc == FM_OK ? 0 : cli_fail(c, rc);
     }
+    if (a->n_pos == 1 && strcmp(a->pos[0], "idle") == 0)
+        return fm__bench_idle_cmd(c, a);
+    if (a->n_pos == 1 && strcmp(a->pos[0], "inflight") == 0)
+        return fm__bench_inflight_cmd(c, a);
     if (a->n_pos != 1 || strcmp(a->pos[0], "store") != 0)
         return cli_usage_error("bench", "want: bench store [--agents N] [--tasks N] | "
                                         "bench runtime [--agents N] [--tasks N] [--idle N] | "
-                                        "bench timers [--agents N] [--due N]");
+                                        "bench timers [--agents N] [--due N] | "
+                                        "bench idle [--agents N] [--busy N] [--tasks N] | "
+                                        "bench inflight [--requests N] [--hold-ms MS]");
     int64_t agents = 100000, tasks = 20000;
     const char *v;
     if ((v = cli_opt(a, "agents")) && (fm_parse_i64(v, &agents) != FM_OK || agents < 10))
@@ -487,16 +499,26 @@ const cli_command cmd_bench = {
     .summary = "print performance figures",
     .usage = "usage: firma bench store [--agents N] [--tasks N]\n"
              "       firma bench runtime [--agents N] [--tasks N] [--idle N]\n"
-             "       firma bench timers [--agents N] [--due N]\n\n"
+             "       firma bench timers [--agents N] [--due N]\n"
+             "       firma bench idle [--agents N] [--busy N] [--tasks N]\n"
+             "       firma bench inflight [--requests N] [--hold-ms MS]\n\n"
              "timers: N agents with a heartbeat, M of them due (default 100,000 and 1,000):\n"
              "prints the cost of finding the earliest timer, of a tick with nothing due, of\n"
              "firing the due ones into wakes, and of a scan of all agents for comparison.\n\n"
              "runtime: agents work through tasks with the instant sim model; prints steps\n"
-             "per second, firma's overhead per step, wake-to-model-call latency p50/p99 and\n"
+             "per second, firma's overhead per step, wake-to-model-call latency p50/p99\n"
+             "loaded (all tasks at once) and unloaded (tasks arriving one at a time), and\n"
              "memory with N idle agents registered (default 50 agents, 2,000 tasks).\n\n"
+             "idle: hires N idle agents in bulk (default 100,000; 1,000,000 took 15-25 s on\n"
+             "2 cores), then a few busy agents work; prints the hire rate, bytes on disk per\n"
+             "agent, the scheduler's ready-agents query time and the runtime's memory per\n"
+             "idle agent.\n\n"
+             "inflight: N runs (default 2,000) each make one model call to a local server\n"
+             "that holds every request until all N have arrived; prints the calls held in\n"
+             "flight, firma's memory per call in flight and the time for all N to finish.\n\n"
              "Measures, in a temporary database: agents hired per second, bytes on disk\n"
              "per agent and per task, tasks added per second, and the time to render the\n"
              "org chart of N agents (default 100,000 agents, 20,000 tasks).\n",
-    .options = "agents=,tasks=,idle=,due=",
+    .options = "agents=,tasks=,idle=,due=,busy=,requests=,hold-ms=",
     .run = bench_run,
 };
