@@ -321,6 +321,10 @@ typedef struct fm_store_ops {
      * "reserve" and "release" ledger rows (an index seek by run). */
     int (*ledger_open)(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,
                        fm_error *err);
+    /* Spent (reservations included) since `since` by agent `agent`, or by
+     * the whole company when agent is 0: a range of per-day totals. */
+    int (*spend_of)(fm_store *s, fm_id company, fm_id agent, int64_t since, int64_t *usd_micro,
+                    int64_t *tokens, fm_error *err);
 } fm_store_ops;
 
 struct fm_store {

@@ -168,14 +168,6 @@ int64_t fm_price_cost(const fm_price *p, int64_t input, int64_t cached, int64_t 
            per_million(output, p->output);
 }
 
-static int64_t spent_by(const fm_spend *v, size_t n, fm_id agent, bool tokens)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i].agent_id == agent)
-            return tokens ? v[i].tokens : v[i].usd_micro;
-    return 0;
-}
-
 static const char *period_phrase(fm_period p)
 {
     static const char *const words[] = {"today", "this week", "this month", "in total"};
@@ -209,24 +201,19 @@ static int check_cap(const char *whose, const fm_budget *b, int64_t spent, int64
 static int check_budgets(fm_store *s, const fm_company *c, const fm_agent *a, int64_t usd,
                          int64_t tokens, fm_error *err)
 {
-    int64_t now = fm_now_us();
-    fm_spend *v = NULL;
-    size_t n = 0;
-    int rc = s->ops->ledger_spend(s, c->id, fm_period_start(a->budget.period, now), &v, &n, err);
+    int64_t now = fm_now_us(), spent, spent_tokens;
+    int rc = s->ops->spend_of(s, c->id, a->id, fm_period_start(a->budget.period, now), &spent,
+                              &spent_tokens, err);
     if (rc == FM_OK) {
         char whose[64];
         snprintf(whose, sizeof whose, "@%s's", a->handle);
-        rc = check_cap(whose, &a->budget, spent_by(v, n, a->id, false),
-                       spent_by(v, n, a->id, true), usd, tokens, err);
+        rc = check_cap(whose, &a->budget, spent, spent_tokens, usd, tokens, err);
     }
-    free(v);
-    v = NULL;
     if (rc == FM_OK)
-        rc = s->ops->ledger_spend(s, c->id, fm_period_start(c->budget.period, now), &v, &n, err);
+        rc = s->ops->spend_of(s, c->id, 0, fm_period_start(c->budget.period, now), &spent,
+                              &spent_tokens, err);
     if (rc == FM_OK)
-        rc = check_cap("the company's", &c->budget, spent_by(v, n, -1, false),
-                       spent_by(v, n, -1, true), usd, tokens, err);
-    free(v);
+        rc = check_cap("the company's", &c->budget, spent, spent_tokens, usd, tokens, err);
     return rc;
 }
 

@@ -318,6 +318,14 @@ static void run_calls(run *r)
             free(why);
             return;
         }
+        /* A call that finishes at once commits with its step, started and
+         * finished in one transaction: a crash leaves neither, and the
+         * resumed run reports it as not run. A call that runs on the loop
+         * has its step written first. */
+        fm_store *s = r->rt->store;
+        fm_error terr;
+        bool atomic = (r->call_held || !fm_tool_is_async(c->name)) &&
+                      s->ops->begin(s, &terr) == FM_OK;
         fm_step st = {.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c->name,
                       .started_at = fm_now_us()};
         json_t *req = json_pack("{s:s, s:s, s:s}", "id", c->id, "name", c->name, "args",
@@ -336,8 +344,11 @@ static void run_calls(run *r)
                                 "#%lld.", (long long)r->call_held);
         else
             out = decide_and_run(r, c, &st, &text, &is_error, &approval);
-        if (out == CALL_ASYNC)
+        if (out == CALL_ASYNC) {
+            if (atomic) /* not expected: async tools are not atomic */
+                fm_store_end(s, FM_OK, &terr);
             return;
+        }
         if (out == CALL_HELD) {
             r->call_held = approval;
             this_held = approval != 0 && strcmp(c->name, "ask_manager") != 0 &&
@@ -352,6 +363,8 @@ static void run_calls(run *r)
         } else {
             fm__step_finish(r, &st, text);
         }
+        if (atomic)
+            fm_store_end(s, FM_OK, &terr);
         answer_call(r, text, is_error);
     }
     if (r->call_held) {
@@ -427,10 +440,13 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
     int64_t usd = resp ? fm_price_cost(&r->price, resp->usage.input, resp->usage.cached,
                                        resp->usage.output)
                        : 0;
-    /* A failed call is settled at zero: providers do not bill failed requests. */
-    fm_budget_settle(r->rt->store, &r->res, r->agent_rec.model, usd,
-                     resp ? resp->usage.input : 0, resp ? resp->usage.cached : 0,
-                     resp ? resp->usage.output : 0, &err);
+    /* A failed call is settled at zero: providers do not bill failed
+     * requests. A good one's settle and model step commit together (the
+     * step is written below, inside this transaction). */
+    fm_store *s = r->rt->store;
+    bool tx = status == FM_OK && resp && s->ops->begin(s, &err) == FM_OK;
+    fm_budget_settle(s, &r->res, r->agent_rec.model, usd, resp ? resp->usage.input : 0,
+                     resp ? resp->usage.cached : 0, resp ? resp->usage.output : 0, &err);
     r->in_call = false;
     fm__runtime_gate_leave(r->rt, r);
     if (status != FM_OK || !resp) {
@@ -448,6 +464,8 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
                   .tokens_out = resp->usage.output, .usd_micro = usd,
                   .started_at = r->call_started_us, .ended_at = fm_now_us()};
     fm__step_write(r, &st);
+    if (tx)
+        fm_store_end(s, FM_OK, &err);
     free(st.request);
     keep_response(r, resp);
     if (r->msgs[r->n_msgs - 1].n_calls == 0) {
@@ -841,23 +859,18 @@ static void replay_tool_step(run *r, fm_step *st)
     json_decref(o);
 }
 
-/* Calls of the last model turn that never got a step: they were not run. */
-static void answer_missing_calls(run *r)
+/* The last model turn, if the conversation ends in it or its answers:
+ * *turn is its index and *answered how many of its calls have a step. */
+static bool last_turn(const run *r, size_t *turn, size_t *answered)
 {
     size_t a = r->n_msgs;
     while (a > 0 && r->msgs[a - 1].role != FM_MSG_ASSISTANT)
         a--;
     if (a == 0)
-        return;
-    const fm_tool_call *calls = r->msgs[a - 1].calls;
-    size_t n = r->msgs[a - 1].n_calls, answered = r->n_msgs - a;
-    for (size_t i = answered; i < n; i++) {
-        fm_chat_msg *m = convo_push(r, FM_MSG_TOOL);
-        m->tool_call_id = fm_xstrdup(calls[i].id);
-        m->text = fm_xstrdup("Not run: firma stopped before this call. Call it again if it is "
-                             "still needed.");
-        m->is_error = true;
-    }
+        return false;
+    *turn = a - 1;
+    *answered = r->n_msgs - a;
+    return true;
 }
 
 static void resume_loaded(run *r)
@@ -894,15 +907,24 @@ static void resume_loaded(run *r)
         r->seq = v[i].seq;
     }
     fm_step_list_free(v, n);
-    answer_missing_calls(r);
     rt->stats.runs_resumed++;
+    size_t turn, answered;
     const fm_chat_msg *last = &r->msgs[r->n_msgs - 1];
-    if (r->resume_held)
+    if (r->resume_held) {
         fm__run_end(r, FM_RUN_WAITING, "waiting for approval (resumed after a stop)");
-    else if (last->role == FM_MSG_ASSISTANT && last->n_calls == 0)
+    } else if (last->role == FM_MSG_ASSISTANT && last->n_calls == 0) {
         fm__run_end(r, FM_RUN_DONE, "ended its turn");
-    else
+    } else if (last_turn(r, &turn, &answered) && answered < r->msgs[turn].n_calls) {
+        /* Calls of the last turn that have no step never took effect (a
+         * call's step commits with it, or is written before it starts), so
+         * they run now, once, in order. */
+        r->turn = turn;
+        r->call_i = answered;
+        r->call_held = 0;
+        run_calls(r);
+    } else {
         next_call(r);
+    }
 }
 
 void fm__run_resume(fm_runtime *rt, const fm_run *rec)

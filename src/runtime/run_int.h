@@ -7,6 +7,8 @@
 #include "firma/runtime.h"
 #include "firma/tools.h"
 
+#define RUN_BUCKETS 1024
+
 typedef enum { CALL_DONE, CALL_HELD, CALL_ASYNC } call_outcome;
 
 typedef struct run {
@@ -43,6 +45,7 @@ typedef struct run {
     void (*after_settle)(struct run *r);
     int64_t started_us, call_started_us;
     struct run *next, **prevp;
+    struct run *bnext;      /* the runtime's runs by agent (one bucket's chain) */
     /* A process agent's program while it runs (process.c). */
     struct fm_child *child;
     void *proc;
@@ -67,6 +70,7 @@ struct fm_runtime {
     call_gate gates[3];     /* sim, openai, anthropic */
     uv_timer_t gate_timer;  /* admits waiting runs on the next loop turn */
     run *runs;              /* in flight */
+    run *by_agent[RUN_BUCKETS]; /* the same runs, hashed by agent id */
     size_t n_runs;
     bool stopping, started;
     void (*idle)(fm_runtime *rt, void *arg);

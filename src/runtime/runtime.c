@@ -79,6 +79,11 @@ int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cf
     return FM_OK;
 }
 
+static run **bucket_of(fm_runtime *rt, fm_id agent)
+{
+    return &rt->by_agent[(uint64_t)agent % RUN_BUCKETS];
+}
+
 void fm__runtime_attach(fm_runtime *rt, run *r)
 {
     r->next = rt->runs;
@@ -87,6 +92,9 @@ void fm__runtime_attach(fm_runtime *rt, run *r)
     r->prevp = &rt->runs;
     rt->runs = r;
     rt->n_runs++;
+    run **b = bucket_of(rt, r->agent);
+    r->bnext = *b;
+    *b = r;
 }
 
 /* A run ended: look for more work at once (its agent may have new wakes). */
@@ -96,13 +104,18 @@ void fm__runtime_detach(fm_runtime *rt, run *r)
     if (r->next)
         r->next->prevp = r->prevp;
     rt->n_runs--;
+    for (run **p = bucket_of(rt, r->agent); *p; p = &(*p)->bnext)
+        if (*p == r) {
+            *p = r->bnext;
+            break;
+        }
     if (!rt->stopping && rt->started)
         uv_timer_start(&rt->poll, rt->poll.timer_cb, 0, rt->cfg.poll_ms);
 }
 
-static bool running(const fm_runtime *rt, fm_id agent)
+static bool running(fm_runtime *rt, fm_id agent)
 {
-    for (const run *r = rt->runs; r; r = r->next)
+    for (const run *r = *bucket_of(rt, agent); r; r = r->bnext)
         if (r->agent == agent)
             return true;
     return false;
@@ -137,6 +150,10 @@ static int64_t fire_timers(fm_runtime *rt)
     return ms < 0 ? 0 : ms < rt->cfg.poll_ms ? ms : -1;
 }
 
+/* Runs started per tick at most, so a burst of work does not hold the loop
+ * (and every request of the runs already started) for one long callback. */
+#define TICK_STARTS 64
+
 static void tick(uv_timer_t *t)
 {
     fm_runtime *rt = t->data;
@@ -151,18 +168,24 @@ static void tick(uv_timer_t *t)
     bool startable = false;
     /* One row per ready agent, oldest wake first: the store does the
      * grouping, so a tick costs one query however many wakes wait. */
+    size_t started = 0;
     if (rt->store->ops->wake_ready(rt->store, fm_now_us(), 4096, &v, &n, &err) == FM_OK) {
         for (size_t i = 0; i < n && !rt->stopping; i++) {
             if (running(rt, v[i].agent_id))
                 continue;
             startable = true;
-            if (rt->n_runs >= (size_t)rt->cfg.max_runs)
+            if (rt->n_runs >= (size_t)rt->cfg.max_runs || started == TICK_STARTS)
                 break;
             fm__run_start(rt, v[i].company_id, v[i].agent_id);
+            started++;
         }
     }
     fm_wake_list_free(v, n);
-    if (timer_ms >= 0 && !rt->stopping) /* the next tick comes early, for a timer */
+    /* A full batch: tick again on the next loop turn, after the runs just
+     * started have sent their requests. */
+    if (started == TICK_STARTS && rt->n_runs < (size_t)rt->cfg.max_runs && !rt->stopping)
+        timer_ms = 0;
+    if (timer_ms >= 0 && !rt->stopping) /* the next tick comes early */
         uv_timer_start(&rt->poll, tick, (uint64_t)timer_ms, rt->cfg.poll_ms);
     if (rt->cfg.until_idle && !startable && rt->n_runs == 0 && rt->idle)
         rt->idle(rt, rt->idle_arg);

@@ -2,6 +2,41 @@
 #include "core/store/sqlite_int.h"
 #include "helpers.h"
 
+/* Transactions nest: an inner rollback undoes only its part; an outer one
+ * undoes everything, inner commits included. */
+static void transactions_nest_as_savepoints(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_store *s = t->s;
+    fm_error *err = &t->err;
+    fm_id ids[4];
+    const char *names[4] = {"a1", "b1", "c1", "d1"};
+    assert_int_equal(s->ops->begin(s, err), FM_OK);
+    assert_int_equal(tdb_hire(t, names[0], "ana", &ids[0]), FM_OK);      /* its own tx, nested */
+    assert_int_equal(s->ops->begin(s, err), FM_OK);
+    assert_int_equal(tdb_hire(t, names[1], "ana", &ids[1]), FM_OK);
+    s->ops->rollback(s);                                                 /* undoes b1 only */
+    assert_int_equal(tdb_hire(t, names[2], "ana", &ids[2]), FM_OK);
+    assert_int_equal(s->ops->commit(s, err), FM_OK);
+    fm_agent a;
+    assert_int_equal(s->ops->agent_find(s, t->company, "a1", &a, err), FM_OK);
+    fm_agent_release(&a);
+    assert_int_equal(s->ops->agent_find(s, t->company, "b1", &a, err), FM_ENOTFOUND);
+    assert_int_equal(s->ops->agent_find(s, t->company, "c1", &a, err), FM_OK);
+    fm_agent_release(&a);
+    /* An outer rollback takes an inner commit with it. */
+    assert_int_equal(s->ops->begin(s, err), FM_OK);
+    assert_int_equal(tdb_hire(t, names[3], "ana", &ids[3]), FM_OK);
+    s->ops->rollback(s);
+    assert_int_equal(s->ops->agent_find(s, t->company, "d1", &a, err), FM_ENOTFOUND);
+    /* And the store is out of any transaction: a plain change commits. */
+    assert_int_equal(tdb_hire(t, "e1", "ana", NULL), FM_OK);
+    tdb_sql(t, "CREATE TABLE probe(x)"); /* another connection can write: no lock is held */
+    assert_int_equal(s->ops->agent_find(s, t->company, "e1", &a, err), FM_OK);
+    fm_agent_release(&a);
+    tdb_free(t);
+}
+
 static void companies_are_unique_and_found(void **state)
 {
     tdb *t = tdb_new(true);
@@ -812,6 +847,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(companies_are_unique_and_found),
+        cmocka_unit_test(transactions_nest_as_savepoints),
         cmocka_unit_test(agents_round_trip_every_field),
         cmocka_unit_test(member_identities_are_kept_in_order_and_unique),
         cmocka_unit_test(task_checkout_lease_is_exclusive),

@@ -163,7 +163,26 @@ static const char schema_v5[] =
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
     " revoked_at INTEGER NOT NULL DEFAULT 0) STRICT;"
     "CREATE INDEX tokens_run ON tokens(run_id) WHERE run_id != 0;"
-    "CREATE INDEX ledger_run ON ledger(run_id) WHERE run_id != 0;";
+    "CREATE INDEX ledger_run ON ledger(run_id) WHERE run_id != 0;"
+    /* Starting a run must not cost more with more runs in flight: wakes
+     * by run, wakes nobody has taken yet, and a company's spending per day
+     * (so a budget check reads two short ranges, not a row per agent). */
+    "CREATE INDEX wakes_run ON wakes(run_id);"
+    "DROP INDEX wakes_pending;"
+    "CREATE INDEX wakes_untaken ON wakes(due_at) WHERE done_at = 0 AND run_id = 0;"
+    "CREATE TABLE spend_company_days("
+    " company_id INTEGER NOT NULL, day INTEGER NOT NULL,"
+    " usd_micro INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(company_id, day)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO spend_company_days SELECT company_id, day, SUM(usd_micro), SUM(tokens)"
+    " FROM spend_days GROUP BY 1, 2;"
+    "CREATE TRIGGER ledger_spend_company_days AFTER INSERT ON ledger BEGIN"
+    " INSERT INTO spend_company_days(company_id, day, usd_micro, tokens)"
+    " VALUES(NEW.company_id, NEW.created_at / 86400000000, NEW.usd_micro,"
+    " NEW.tokens_in + NEW.tokens_out)"
+    " ON CONFLICT(company_id, day) DO UPDATE SET"
+    " usd_micro = usd_micro + excluded.usd_micro, tokens = tokens + excluded.tokens;"
+    "END;";
 
 /* A migration: SQL, then optionally C for what SQL cannot compute, in one
  * transaction. */
@@ -370,29 +389,53 @@ static void sq_close(fm_store *s)
     free(q);
 }
 
+/* Transactions nest: the outermost is BEGIN IMMEDIATE ... COMMIT, inner ones
+ * are savepoints, so an inner rollback undoes only its own part and the
+ * outer transaction goes on. The runtime wraps a tool's step and the tool's
+ * own transaction in one, so they commit together. */
 static int sq_begin(fm_store *s, fm_error *err)
 {
     fm__sqlite *q = fm__sq(s);
+    char sql[48];
+    if (sqlite3_get_autocommit(q->db))
+        q->in_tx = 0; /* SQLite rolled a failed transaction back on its own */
     /* IMMEDIATE takes the write lock now, so the audit head read inside the
      * transaction cannot be raced by another writer. */
-    int rc = run_sql(q, "BEGIN IMMEDIATE", err);
+    if (q->in_tx == 0)
+        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+    else
+        snprintf(sql, sizeof sql, "SAVEPOINT fm%d", q->in_tx);
+    int rc = run_sql(q, sql, err);
     if (rc == FM_OK)
-        q->in_tx = 1;
+        q->in_tx++;
     return rc;
 }
 
 static int sq_commit(fm_store *s, fm_error *err)
 {
     fm__sqlite *q = fm__sq(s);
-    int rc = run_sql(q, "COMMIT", err);
-    if (rc == FM_OK)
-        q->in_tx = 0;
+    char sql[48];
+    if (q->in_tx <= 1)
+        snprintf(sql, sizeof sql, "COMMIT");
+    else
+        snprintf(sql, sizeof sql, "RELEASE fm%d", q->in_tx - 1);
+    int rc = run_sql(q, sql, err);
+    if (rc == FM_OK && q->in_tx > 0)
+        q->in_tx--;
     return rc;
 }
 
 static void sq_rollback(fm_store *s)
 {
     fm__sqlite *q = fm__sq(s);
+    if (q->in_tx > 1) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "ROLLBACK TO fm%d; RELEASE fm%d", q->in_tx - 1, q->in_tx - 1);
+        if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) == SQLITE_OK) {
+            q->in_tx--;
+            return;
+        }
+    }
     if (sqlite3_get_autocommit(q->db) == 0)
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     q->in_tx = 0;
@@ -524,4 +567,5 @@ const fm_store_ops fm__sqlite_ops = {
     .token_find = fm__sq_token_find,
     .token_revoke_run = fm__sq_token_revoke_run,
     .ledger_open = fm__sq_ledger_open,
+    .spend_of = fm__sq_spend_of,
 };

@@ -1,4 +1,5 @@
-/* The SQLite store: bearer tokens (by hash) and a run's open reservations. */
+/* The SQLite store: bearer tokens (by hash), a run's open reservations, and
+ * spending totals for budget checks. */
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
 
@@ -85,6 +86,29 @@ int fm__sq_ledger_open(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *toke
         return err ? err->code : FM_ESTORE;
     sqlite3_bind_int64(st, 1, run);
     int rc = fm__sq_one_row(q, st, "ledger", err);
+    *usd_micro = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
+    *tokens = rc == FM_OK ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
+int fm__sq_spend_of(fm_store *s, fm_id company, fm_id agent, int64_t since, int64_t *usd_micro,
+                    int64_t *tokens, fm_error *err)
+{
+    static const char by_agent[] = "SELECT coalesce(sum(usd_micro), 0), coalesce(sum(tokens), 0) "
+                                   "FROM spend_days WHERE company_id=?1 AND agent_id=?2 "
+                                   "AND day>=?3";
+    static const char by_company[] = "SELECT coalesce(sum(usd_micro), 0), "
+                                     "coalesce(sum(tokens), 0) FROM spend_company_days "
+                                     "WHERE company_id=?1 AND day>=?3 AND ?2=0";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, agent ? by_agent : by_company, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, agent);
+    sqlite3_bind_int64(st, 3, since / 86400000000LL);
+    int rc = fm__sq_one_row(q, st, "spending", err);
     *usd_micro = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
     *tokens = rc == FM_OK ? sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);

@@ -61,7 +61,8 @@ int fm__sq_wake_pending(fm_store *s, fm_id after_id, int64_t now, size_t limit, 
                         size_t *n, fm_error *err)
 {
     static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
-                              "due_at, run_id, done_at FROM wakes WHERE done_at=0 AND run_id=0 "
+                              "due_at, run_id, done_at FROM wakes INDEXED BY wakes_untaken "
+                              "WHERE done_at=0 AND run_id=0 "
                               "AND due_at<=?2 AND id>?1 ORDER BY id LIMIT ?3";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
@@ -108,7 +109,8 @@ int fm__sq_wake_ready(fm_store *s, int64_t now, size_t limit, fm_wake **out, siz
                       fm_error *err)
 {
     static const char sql[] =
-        "SELECT min(w.id), w.company_id, w.agent_id FROM wakes w JOIN agents a ON a.id=w.agent_id "
+        "SELECT min(w.id), w.company_id, w.agent_id FROM wakes w INDEXED BY wakes_untaken "
+        "JOIN agents a ON a.id=w.agent_id "
         "WHERE w.done_at=0 AND w.run_id=0 AND w.due_at<=?1 AND a.status='active' "
         "GROUP BY w.agent_id ORDER BY 1 LIMIT ?2";
     fm__sqlite *q = fm__sq(s);
