@@ -45,7 +45,7 @@ typedef struct fm_runtime_config {
     int max_tokens;          /* output tokens per model call; default 2048 */
     int max_runs;            /* runs in flight at once; default 64 */
     int max_calls;           /* model calls in flight per provider; default 32 */
-    int64_t poll_ms;         /* how often to look for wakes written by others; default 200 */
+    int64_t poll_ms;         /* how often to look for wakes written by others; default 50 */
     bool until_idle;         /* stop once nothing is pending or running; timers do not
                               * fire in this mode (a schedule never runs out) */
     fm_tool_limits tools;    /* exec and http_fetch (tools.h); zeros take the defaults */

@@ -745,13 +745,13 @@ int fm__bench_unloaded(fm_cli *c, const fm_runtime_config *cfg, int agents)
     latency fast, serve;
     int rc = spread_phase(c, cfg, agents, cfg->poll_ms, &fast);
     if (rc == FM_OK)
-        rc = spread_phase(c, cfg, agents, 200, &serve);
+        rc = spread_phase(c, cfg, agents, 50, &serve);
     if (rc != FM_OK)
         return rc;
     printf("  wake -> model call, unloaded: %d tasks arriving one at a time, %d ms apart on "
            "average, as the only work:\n", SPREAD_WAKES, SPREAD_GAP_MS);
     const latency *l[2] = {&fast, &serve};
-    int64_t polls[2] = {cfg->poll_ms, 200};
+    int64_t polls[2] = {cfg->poll_ms, 50};
     for (int k = 0; k < 2; k++)
         printf("    poll every %3lld ms: p50 %.2f ms, p99 %.2f ms (pickup by the scheduler "
                "p50 %.2f / p99 %.2f ms; run start to model call p50 %.2f / p99 %.2f ms)\n",

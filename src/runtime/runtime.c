@@ -39,7 +39,7 @@ static void defaults(fm_runtime_config *c)
     if (c->max_runs <= 0)
         c->max_runs = 64;
     if (c->poll_ms <= 0)
-        c->poll_ms = 200;
+        c->poll_ms = 50;
     if (c->max_calls <= 0)
         c->max_calls = 32;
 }

@@ -34,7 +34,7 @@ run bench runtime --agents 5 --tasks 40
 expect_rc 0 "firma bench runtime runs"
 expect_out "wake -> model call, loaded:" "it prints the loaded latency"
 expect_out "poll every   5 ms: p50" "the unloaded latency with the bench's poll"
-expect_out "poll every 200 ms: p50" "and with serve's default poll"
+expect_out "poll every  50 ms: p50" "and with serve's default poll"
 
 check "no temporary directory is left behind" test -z "$(ls -A "$T/tmp")"
 finish
