@@ -46,6 +46,15 @@ check "each with a budget approval for its manager" \
     test "$(q "SELECT count(*) FROM approvals WHERE tool='budget' AND approver='agent:ceo'")" -eq "$refused"
 check "the refusals are audited" \
     test "$(q "SELECT count(*) FROM audit_events WHERE action='budget.refused'")" -eq "$refused"
+run --json budget
+team=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([a.get("team_spent_usd_micro") for a in d["agents"] if a["agent"]=="ceo"][0], d["spent_usd_micro"], sum(a["spent_usd_micro"] for a in d["agents"]), "team_spent_usd_micro" in [a for a in d["agents"] if a["agent"]=="w1"][0])' <<<"$OUT")
+read -r ceo_team company_spent agents_sum w1_team <<<"$team"
+check "firma budget: the CEO's team spent what the company spent ($ceo_team)" \
+    test "$ceo_team" -eq "$company_spent"
+check "which is the sum of its agents' spend" test "$agents_sum" -eq "$company_spent"
+check "an agent with no reports has no team line" test "$w1_team" = False
+run budget
+expect_out "team \$" "the text view shows the team's spend"
 run audit verify
 expect_rc 0 "the audit chain is intact"
 finish
