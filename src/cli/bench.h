@@ -12,6 +12,16 @@
 
 #include <sys/types.h>
 
+/* Shared by the benches (cmd_bench.c): RSS in KiB; closing and reopening the
+ * store (which checkpoints the WAL); a company "bench" with an owner and a
+ * $1,000 budget, made c->company; the sim scenario of agents a1..aN (a note,
+ * then complete_task, then done); qsort's comparison of int64_t. */
+int64_t fm__bench_rss_kib(void);
+int fm__bench_reopen(fm_cli *c);
+int fm__bench_company(fm_cli *c);
+int fm__bench_scenario(const char *path, int64_t agents);
+int fm__bench_cmp_i64(const void *a, const void *b);
+
 /* `firma bench idle` and `firma bench inflight`: parse their options, run,
  * print; return the exit code. */
 int fm__bench_idle_cmd(fm_cli *c, cli_args *a);

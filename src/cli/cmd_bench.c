@@ -34,14 +34,14 @@ static int64_t file_size(const char *path)
 }
 
 /* Closing the store checkpoints the WAL into the main file. */
-static int reopen(fm_cli *c)
+int fm__bench_reopen(fm_cli *c)
 {
     fm_store_close(c->store);
     c->store = NULL;
     return cli_open(c);
 }
 
-static int make_company(fm_cli *c)
+int fm__bench_company(fm_cli *c)
 {
     fm_company_spec spec;
     memset(&spec, 0, sizeof spec);
@@ -115,16 +115,16 @@ static int bench_store(fm_cli *c, int agents, int tasks)
     int64_t s0 = 0, s1 = 0, s2 = 0;
     int rc = cli_open(c);
     if (rc == FM_OK)
-        rc = make_company(c);
-    if (rc == FM_OK && (rc = reopen(c)) == FM_OK) {
+        rc = fm__bench_company(c);
+    if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
         s0 = file_size(db);
         rc = hire_many(c, agents, 10, &hire_rate);
     }
-    if (rc == FM_OK && (rc = reopen(c)) == FM_OK) {
+    if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
         s1 = file_size(db);
         rc = add_tasks(c, tasks, &task_rate);
     }
-    if (rc == FM_OK && (rc = reopen(c)) == FM_OK)
+    if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK)
         s2 = file_size(db);
     double best = 1e99;
     size_t bytes = 0;
@@ -164,7 +164,7 @@ static int bench_store(fm_cli *c, int agents, int tasks)
 
 /* ---- runtime ------------------------------------------------------------------- */
 
-static int64_t rss_kib(void)
+int64_t fm__bench_rss_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
@@ -183,17 +183,17 @@ static void runtime_idle(fm_runtime *rt, void *arg)
     *(bool *)arg = true;
 }
 
-static int write_scenario(const char *path, int agents)
+int fm__bench_scenario(const char *path, int64_t agents)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return FM_EIO;
     fprintf(f, "agents:\n");
-    for (int i = 1; i <= agents; i++)
-        fprintf(f, "  a%d:\n    - on: task\n      turns:\n"
+    for (int64_t i = 1; i <= agents; i++)
+        fprintf(f, "  a%lld:\n    - on: task\n      turns:\n"
                    "        - call: [{note: {key: k, text: working}}]\n"
                    "        - call: [{complete_task: {result: done}}]\n"
-                   "        - say: Done.\n", i);
+                   "        - say: Done.\n", (long long)i);
     return fclose(f) == 0 ? FM_OK : FM_EIO;
 }
 
@@ -221,7 +221,7 @@ static int equip(fm_cli *c, int agents)
     return rc;
 }
 
-static int cmp_i64(const void *a, const void *b)
+int fm__bench_cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -246,7 +246,7 @@ static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
-    qsort(v, n, sizeof *v, cmp_i64);
+    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
     *out = n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
     free(v);
     return FM_OK;
@@ -263,13 +263,13 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
     double rate;
     int rc = cli_open(c);
     if (rc == FM_OK)
-        rc = make_company(c);
+        rc = fm__bench_company(c);
     if (rc == FM_OK)
         rc = hire_many(c, agents + idle_agents, 10, &rate);
     if (rc == FM_OK)
         rc = equip(c, agents);
     if (rc == FM_OK)
-        rc = write_scenario(scen, agents);
+        rc = fm__bench_scenario(scen, agents);
     for (int i = 0; rc == FM_OK && i < tasks; i++) {
         fm_task t = {.company_id = c->company.id, .title = fm_xasprintf("job %d", i),
                      .assignee = 1 + i % agents, .priority = 2};
@@ -281,7 +281,7 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
     fm_runtime *rt = NULL;
     fm_runtime_config cfg = {.workspaces = ws, .scenario = scen, .until_idle = true,
                              .poll_ms = 5, .max_runs = 64};
-    int64_t rss0 = rss_kib();
+    int64_t rss0 = fm__bench_rss_kib();
     bool idle = false;
     uint64_t t0 = fm_mono_ns();
     if (rc == FM_OK)
@@ -290,7 +290,7 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
         while (!idle && uv_run(&loop, UV_RUN_ONCE))
             ;
     double secs = (double)(fm_mono_ns() - t0) / 1e9;
-    int64_t rss1 = rss_kib();
+    int64_t rss1 = fm__bench_rss_kib();
     fm_runtime_stats st = rt ? *fm_runtime_stats_get(rt) : (fm_runtime_stats){0};
     if (rt)
         fm_runtime_free(rt);
@@ -408,7 +408,7 @@ static int bench_timers(fm_cli *c, int agents, int due)
     const int rounds = 1000;
     int rc = cli_open(c);
     if (rc == FM_OK)
-        rc = make_company(c);
+        rc = fm__bench_company(c);
     if (rc == FM_OK)
         rc = timer_agents(c, agents, due, now);
     uint64_t t0 = fm_mono_ns();

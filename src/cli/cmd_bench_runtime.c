@@ -37,19 +37,6 @@
 
 /* ---- measuring ------------------------------------------------------------------ */
 
-static int64_t rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long long kib = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %lld kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 static double mib(int64_t kib)
 {
     return (double)kib / 1024.0;
@@ -65,12 +52,6 @@ static int64_t disk_bytes(const char *db)
         n += (int64_t)st.st_size;
     free(wal);
     return n;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* The values of a one-column query, ?1 (if it has one) bound to `arg`,
@@ -97,7 +78,7 @@ static int sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, si
                                              db ? sqlite3_errmsg(db) : sqlite3_errstr(s));
     sqlite3_finalize(st);
     sqlite3_close(db);
-    qsort(v, n, sizeof *v, cmp_i64);
+    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
     *out = v;
     *n_out = n;
     return rc;
@@ -159,33 +140,6 @@ static void scratch_remove(fm_cli *c, scratch *s)
     free(s->db);
     free(s->scenario);
     free(s->workspaces);
-}
-
-/* Closing the store checkpoints the WAL into the main file. */
-static int reopen(fm_cli *c)
-{
-    fm_store_close(c->store);
-    c->store = NULL;
-    return cli_open(c);
-}
-
-static int make_company(fm_cli *c)
-{
-    fm_company_spec spec;
-    memset(&spec, 0, sizeof spec);
-    fm_company_init(&spec.company);
-    spec.company.name = fm_xstrdup("bench");
-    spec.company.budget.usd_micro = 1000000000;
-    spec.members = fm_xcalloc(1, sizeof *spec.members);
-    spec.n_members = 1;
-    spec.members[0].handle = fm_xstrdup("owner");
-    spec.members[0].role = FM_ROLE_OWNER;
-    fm_id id;
-    int rc = fm_company_import(c->store, "bench", &spec, NULL, &id, &c->err);
-    if (rc == FM_OK)
-        rc = c->store->ops->company_get(c->store, id, &c->company, &c->err);
-    fm_spec_release(&spec);
-    return rc;
 }
 
 /* ---- hiring in bulk --------------------------------------------------------------- */
@@ -280,20 +234,6 @@ static int bulk_check(fm_cli *c, int64_t *bad, int64_t *events)
 }
 
 /* Each of a1..aN works a task with two tool calls and three model calls. */
-static int write_scenario(const char *path, int64_t agents)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return FM_EIO;
-    fprintf(f, "agents:\n");
-    for (int64_t i = 1; i <= agents; i++)
-        fprintf(f, "  a%lld:\n    - on: task\n      turns:\n"
-                   "        - call: [{note: {key: k, text: working}}]\n"
-                   "        - call: [{complete_task: {result: done}}]\n"
-                   "        - say: Done.\n", (long long)i);
-    return fclose(f) == 0 ? FM_OK : FM_EIO;
-}
-
 static int add_task(fm_cli *c, fm_id assignee, int64_t i)
 {
     fm_task t = {.company_id = c->company.id, .title = fm_xasprintf("job %lld", (long long)i),
@@ -339,7 +279,7 @@ static void watch_idle(fm_runtime *rt, void *arg)
 static void sample(uv_timer_t *t)
 {
     watch *w = t->data;
-    int64_t rss = rss_kib();
+    int64_t rss = fm__bench_rss_kib();
     double now = (double)(fm_mono_ns() - w->t0) / 1e9;
     const fm_runtime_stats *st = fm_runtime_stats_get(w->rt);
     if (rss > w->rss_peak)
@@ -357,7 +297,7 @@ static int run_watched(fm_cli *c, watch *w)
     uv_loop_init(&w->loop);
     uv_timer_init(&w->loop, &w->sampler);
     w->sampler.data = w;
-    w->rss_before = w->rss_peak = rss_kib();
+    w->rss_before = w->rss_peak = fm__bench_rss_kib();
     w->t0 = fm_mono_ns();
     w->t0_us = fm_now_us();
     int rc = fm_runtime_new(&w->loop, c->store, &w->cfg, &w->rt, &c->err);
@@ -369,7 +309,7 @@ static int run_watched(fm_cli *c, watch *w)
             ;
     }
     w->secs = (double)(fm_mono_ns() - w->t0) / 1e9;
-    w->rss_after = rss_kib();
+    w->rss_after = fm__bench_rss_kib();
     if (w->rt) {
         w->stats = *fm_runtime_stats_get(w->rt);
         fm_runtime_free(w->rt);
@@ -451,25 +391,25 @@ static int bench_idle(fm_cli *c, int64_t idle, int64_t busy, int64_t tasks)
     scratch s;
     idle_figures f;
     memset(&f, 0, sizeof f);
-    f.rss_start = rss_kib();
+    f.rss_start = fm__bench_rss_kib();
     bulk b = {.n = busy + idle, .busy = busy, .model = "sim"};
     int64_t s0 = 0;
     int rc = scratch_make(c, &s);
-    if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = make_company(c)) == FM_OK &&
-        (rc = reopen(c)) == FM_OK) {
+    if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = fm__bench_company(c)) == FM_OK &&
+        (rc = fm__bench_reopen(c)) == FM_OK) {
         s0 = disk_bytes(s.db);
         rc = bulk_hire(c, &b, &f.hire_secs);
     }
     if (rc == FM_OK)
         rc = bulk_check(c, &f.bad, &f.events);
-    if (rc == FM_OK && (rc = reopen(c)) == FM_OK) {
+    if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
         f.bytes = disk_bytes(s.db) - s0;
-        rc = write_scenario(s.scenario, busy);
+        rc = fm__bench_scenario(s.scenario, busy);
     }
     for (int64_t i = 0; rc == FM_OK && i < tasks; i++)
         rc = add_task(c, b.ids[1 + i % busy], i);
     free(b.ids);
-    f.rss_hired = rss_kib();
+    f.rss_hired = fm__bench_rss_kib();
     if (rc == FM_OK) {
         f.q_busy_us = ready_query_us(c, &f.q_busy_rows);
         f.w.cfg = (fm_runtime_config){.workspaces = s.workspaces, .scenario = s.scenario,
@@ -597,7 +537,7 @@ static int bench_inflight(fm_cli *c, int n, int64_t linger_ms)
     double hire_secs = 0;
     uint64_t t0 = fm_mono_ns();
     rc = scratch_make(c, &s);
-    if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = make_company(c)) == FM_OK)
+    if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = fm__bench_company(c)) == FM_OK)
         rc = bulk_hire(c, &b, &hire_secs);
     for (int64_t i = 1; rc == FM_OK && i <= n; i++)
         rc = add_task(c, b.ids[i], i);

@@ -188,6 +188,16 @@ static int approval_of(fm_store *s, fm_id company, fm_id id, fm_approval *out, f
     return rc;
 }
 
+/* FM_OK, or FM_ECONFLICT saying who decided it already. */
+static int still_pending(const fm_approval *a, fm_error *err)
+{
+    if (a->status == FM_APPROVAL_PENDING)
+        return FM_OK;
+    return fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s by %s",
+                        (long long)a->id, fm_approval_status_name(a->status),
+                        a->decided_by ? a->decided_by : "the system");
+}
+
 int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
                        const char *actor, bool local_operator, const char *why, fm_error *err)
 {
@@ -199,10 +209,7 @@ int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
         rc = approval_of(s, company, approval, &a, err);
     if (rc != FM_OK)
         return fm_store_end(s, rc, err);
-    if (a.status != FM_APPROVAL_PENDING)
-        rc = fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s by %s",
-                          (long long)approval, fm_approval_status_name(a.status),
-                          a.decided_by ? a.decided_by : "the system");
+    rc = still_pending(&a, err);
     if (rc == FM_OK)
         rc = check_route(s, &a, actor, local_operator, err);
     if (rc == FM_OK) {
@@ -276,9 +283,7 @@ int fm_approval_escalate(fm_store *s, fm_id company, fm_id approval, const char 
         rc = approval_of(s, company, approval, &a, err);
     if (rc != FM_OK)
         return fm_store_end(s, rc, err);
-    if (a.status != FM_APPROVAL_PENDING)
-        rc = fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s",
-                          (long long)approval, fm_approval_status_name(a.status));
+    rc = still_pending(&a, err);
     if (rc == FM_OK && (!a.approver || strcmp(actor, a.approver) != 0))
         rc = fm_error_set(err, FM_EPERM, "approval #%lld waits on %s, not on %s",
                           (long long)approval, a.approver ? a.approver : "nobody", actor);

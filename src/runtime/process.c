@@ -152,15 +152,13 @@ static void run_actions(run *r, const char *out)
         snprintf(id, sizeof id, "line-%zu", line_no);
         fm_tool_call c = {.id = id, .name = (char *)(name ? name : "(none)"),
                           .args_json = args_json ? args_json : "{}"};
-        fm_step st = {.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c.name,
-                      .started_at = fm_now_us()};
-        json_t *req = json_pack("{s:s, s:s, s:s}", "id", c.id, "name", c.name, "args",
-                                c.args_json);
-        st.request = json_dumps(req, JSON_COMPACT);
-        json_decref(req);
-        fm__step_write(r, &st);
-        free(st.request);
-        st.request = NULL;
+        /* The action commits with its step: a crash leaves neither, and the
+         * resumed run takes the action up again. */
+        fm_store *s = r->rt->store;
+        fm_error terr;
+        bool tx = s->ops->begin(s, &terr) == FM_OK;
+        fm_step st;
+        fm__step_start_call(r, &c, &st);
         char *text = NULL;
         bool is_error = false;
         fm_id approval = 0;
@@ -180,15 +178,12 @@ static void run_actions(run *r, const char *out)
             bad++;
         } else if (fm__run_call(r, &c, &st, &text, &is_error, &approval) == CALL_HELD) {
             held = approval;
-        }
-        if (held && approval == held && strcmp(name, "ask_manager") != 0 &&
-            strcmp(name, "request_approval") != 0) {
-            st.response = text; /* held: the step stays started (run.c, run_calls) */
-            r->rt->store->ops->step_update(r->rt->store, &st, NULL);
-            st.response = NULL;
         } else {
-            fm__step_finish(r, &st, text);
+            approval = 0;
         }
+        fm__step_settle_call(r, &st, approval, text);
+        if (tx)
+            fm_store_end(s, FM_OK, &terr);
         free(text);
         free(args_json);
         json_decref(args);

@@ -293,6 +293,34 @@ static bool repeated(run *r, const fm_tool_call *c)
 
 static void next_call(run *r);
 
+void fm__step_start_call(run *r, const fm_tool_call *c, fm_step *st)
+{
+    *st = (fm_step){.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c->name,
+                    .started_at = fm_now_us()};
+    json_t *req = json_pack("{s:s, s:s, s:s}", "id", c->id, "name", c->name, "args",
+                            c->args_json);
+    st->request = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    fm__step_write(r, st);
+    free(st->request);
+    st->request = NULL;
+}
+
+void fm__step_settle_call(run *r, fm_step *st, fm_id held, const char *text)
+{
+    /* A call held for approval keeps its step "started" until the decision:
+     * running it then first marks it finished, so it runs at most once.
+     * ask_manager and request_approval are done: what waits is the answer. */
+    if (held && strcmp(st->tool, "ask_manager") != 0 &&
+        strcmp(st->tool, "request_approval") != 0) {
+        st->response = (char *)text;
+        r->rt->store->ops->step_update(r->rt->store, st, NULL);
+        st->response = NULL;
+    } else {
+        fm__step_finish(r, st, text);
+    }
+}
+
 /* The answer to call number r->call_i of the turn joins the conversation. */
 static void answer_call(run *r, char *text, bool is_error)
 {
@@ -326,17 +354,10 @@ static void run_calls(run *r)
         fm_error terr;
         bool atomic = (r->call_held || !fm_tool_is_async(c->name)) &&
                       s->ops->begin(s, &terr) == FM_OK;
-        fm_step st = {.kind = FM_STEP_TOOL, .status = FM_STEP_STARTED, .tool = c->name,
-                      .started_at = fm_now_us()};
-        json_t *req = json_pack("{s:s, s:s, s:s}", "id", c->id, "name", c->name, "args",
-                                c->args_json);
-        st.request = json_dumps(req, JSON_COMPACT);
-        json_decref(req);
-        fm__step_write(r, &st);
-        free(st.request);
-        st.request = NULL;
+        fm_step st;
+        fm__step_start_call(r, c, &st);
         char *text = NULL;
-        bool is_error = false, this_held = false;
+        bool is_error = false;
         fm_id approval = 0;
         call_outcome out = CALL_DONE;
         if (r->call_held)
@@ -349,20 +370,9 @@ static void run_calls(run *r)
                 fm_store_end(s, FM_OK, &terr);
             return;
         }
-        if (out == CALL_HELD) {
+        if (out == CALL_HELD)
             r->call_held = approval;
-            this_held = approval != 0 && strcmp(c->name, "ask_manager") != 0 &&
-                        strcmp(c->name, "request_approval") != 0;
-        }
-        if (this_held) {
-            /* A held call's step stays "started" until the decision: running
-             * it then first marks it finished, so it runs at most once. */
-            st.response = text;
-            r->rt->store->ops->step_update(r->rt->store, &st, NULL);
-            st.response = NULL;
-        } else {
-            fm__step_finish(r, &st, text);
-        }
+        fm__step_settle_call(r, &st, out == CALL_HELD ? approval : 0, text);
         if (atomic)
             fm_store_end(s, FM_OK, &terr);
         answer_call(r, text, is_error);

@@ -112,6 +112,12 @@ void fm__step_finish(run *r, fm_step *st, const char *response);
 call_outcome fm__run_call(run *r, const fm_tool_call *c, fm_step *st, char **text,
                           bool *is_error, fm_id *approval);
 void fm__mark_unknown(run *r, fm_step *st);
+/* A tool call's step: written started (request: id, name, args), then
+ * finished with `text`, or, when the call was held for approval #held, left
+ * started with `text` as the held call (ask_manager and request_approval
+ * finish: it is their answer that waits). */
+void fm__step_start_call(run *r, const fm_tool_call *c, fm_step *st);
+void fm__step_settle_call(run *r, fm_step *st, fm_id held, const char *text);
 
 /* Process agents (process.c): run the program for a started run; resume one
  * from its steps; kill the program at shutdown (the run stops when it has
