@@ -26,6 +26,9 @@ int fm__bench_cmp_i64(const void *a, const void *b);
  * print; return the exit code. */
 int fm__bench_idle_cmd(fm_cli *c, cli_args *a);
 int fm__bench_inflight_cmd(fm_cli *c, cli_args *a);
+/* `firma bench process`: process-agent wakes per second against the raw
+ * and the sandboxed spawn rate (cmd_bench_process.c). */
+int fm__bench_process_cmd(fm_cli *c, cli_args *a);
 
 /* For `firma bench runtime`, after its loaded run: tasks arrive one at a
  * time at random intervals, far below capacity, into the company the loaded

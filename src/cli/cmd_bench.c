@@ -478,12 +478,15 @@ static int bench_run(fm_cli *c, cli_args *a)
         return fm__bench_idle_cmd(c, a);
     if (a->n_pos == 1 && strcmp(a->pos[0], "inflight") == 0)
         return fm__bench_inflight_cmd(c, a);
+    if (a->n_pos == 1 && strcmp(a->pos[0], "process") == 0)
+        return fm__bench_process_cmd(c, a);
     if (a->n_pos != 1 || strcmp(a->pos[0], "store") != 0)
         return cli_usage_error("bench", "want: bench store [--agents N] [--tasks N] | "
                                         "bench runtime [--agents N] [--tasks N] [--idle N] | "
                                         "bench timers [--agents N] [--due N] | "
                                         "bench idle [--agents N] [--busy N] [--tasks N] | "
-                                        "bench inflight [--requests N] [--hold-ms MS]");
+                                        "bench inflight [--requests N] [--hold-ms MS] | "
+                                        "bench process [--agents P] [--tasks N]");
     int64_t agents = 100000, tasks = 20000;
     const char *v;
     if ((v = cli_opt(a, "agents")) && (fm_parse_i64(v, &agents) != FM_OK || agents < 10))
@@ -501,7 +504,8 @@ const cli_command cmd_bench = {
              "       firma bench runtime [--agents N] [--tasks N] [--idle N]\n"
              "       firma bench timers [--agents N] [--due N]\n"
              "       firma bench idle [--agents N] [--busy N] [--tasks N]\n"
-             "       firma bench inflight [--requests N] [--hold-ms MS]\n\n"
+             "       firma bench inflight [--requests N] [--hold-ms MS]\n"
+             "       firma bench process [--agents P] [--tasks N]\n\n"
              "timers: N agents with a heartbeat, M of them due (default 100,000 and 1,000):\n"
              "prints the cost of finding the earliest timer, of a tick with nothing due, of\n"
              "firing the due ones into wakes, and of a scan of all agents for comparison.\n\n"

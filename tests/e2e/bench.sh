@@ -36,5 +36,14 @@ expect_out "wake -> model call, loaded:" "it prints the loaded latency"
 expect_out "poll every   5 ms: p50" "the unloaded latency with the bench's poll"
 expect_out "poll every  50 ms: p50" "and with serve's default poll"
 
+run bench process --agents 2 --tasks 10
+expect_rc 0 "firma bench process runs"
+expect_out "processes/s (posix_spawn" "it prints the raw spawn rate"
+expect_out "; 0 failed)" "the sandboxed programs all ran"
+expect_out "(10 done, 0 failed" "and the process agents did all ten tasks"
+expect_out "firma / sandboxed:" "and firma's share"
+run bench process --agents 0
+expect_rc 2 "zero agents is a usage error"
+
 check "no temporary directory is left behind" test -z "$(ls -A "$T/tmp")"
 finish
