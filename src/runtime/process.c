@@ -226,6 +226,16 @@ static char *tail(const fm_buf *b, size_t max)
     return t;
 }
 
+static bool still_active(run *r)
+{
+    fm_agent now;
+    if (r->rt->store->ops->agent_get(r->rt->store, r->agent, &now, NULL) != FM_OK)
+        return false;
+    bool active = now.status == FM_AGENT_ACTIVE;
+    fm_agent_release(&now);
+    return active;
+}
+
 static void on_exit_(void *arg, fm_child_result *res)
 {
     proc *pc = arg;
@@ -275,6 +285,10 @@ static void on_exit_(void *arg, fm_child_result *res)
         free(why);
     } else if (!text) {
         fm__run_end(r, FM_RUN_FAILED, "the program's output is not UTF-8 text");
+    } else if (!still_active(r)) {
+        /* The kill switch acts between the program and its actions. */
+        fm__run_stop(r, "stopped: the agent was paused while its program ran; none of its "
+                        "actions were taken (its wakes wait for it)");
     } else {
         r->call_i = 0;
         run_actions(r, out);

@@ -134,6 +134,28 @@ run task show 4
 expect_out "done after a restart" "the task is done once, after the restart"
 check "the interrupted process step is of unknown outcome" \
     test "$(q "SELECT count(*) FROM steps s JOIN runs r ON r.id=s.run_id JOIN agents a ON a.id=r.agent_id WHERE a.handle='slowpoke' AND s.kind='process' AND s.status='unknown'")" -eq 1
+# The kill switch between a program and its actions: paused while its
+# program runs, the agent takes none of the actions; resumed, it does.
+run hire pausy --title Pausy --manager ceo --kind process --autonomy 1 \
+    --command "sleep 2; echo '{\"action\":\"complete_task\",\"result\":\"after resume\"}'" \
+    --grant complete_task:allow
+run task add "Wait for me" --to pausy
+"$FIRMA" serve --until-idle >"$T/pausy.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do
+    [ "$(q "SELECT count(*) FROM steps s JOIN runs r ON r.id=s.run_id JOIN agents a ON a.id=r.agent_id WHERE a.handle='pausy' AND s.kind='process'")" -ge 1 ] && break
+    sleep 0.1
+done
+run pause pausy
+expect_rc 0 "pause the agent while its program runs"
+wait $pid
+run task show 5
+expect_no_out "after resume" "none of the program's actions were taken"
+check "the run says why" test "$(q "SELECT count(*) FROM runs WHERE reason LIKE '%paused while its program ran%'")" -eq 1
+run resume pausy
+run serve --until-idle
+run task show 5
+expect_out "after resume" "resumed, the agent's program runs again and its action is taken"
 run audit verify
 expect_rc 0 "the audit chain is intact"
 finish
