@@ -21,7 +21,7 @@
  * registry is freed.
  *
  * Values are doubles (as Prometheus keeps them): integers are exact up to
- * 2^53, which is 285 years of micro-dollars at a million dollars a day.
+ * 2^53: nine billion dollars counted in micro-dollars.
  */
 #ifndef FIRMA_METRICS_H
 #define FIRMA_METRICS_H
