@@ -13,6 +13,7 @@
 #ifndef FIRMA_RUNTIME_H
 #define FIRMA_RUNTIME_H
 
+#include "firma/base.h"
 #include "firma/llm.h"
 #include "firma/store.h"
 #include "firma/tools.h"
@@ -74,5 +75,15 @@ void fm_runtime_stop(fm_runtime *rt);
  * callbacks: call uv_run afterwards until it returns). */
 void fm_runtime_free(fm_runtime *rt);
 const fm_runtime_stats *fm_runtime_stats_get(const fm_runtime *rt);
+
+/* The runtime's metrics registry (docs/metrics.md), owned by the runtime and
+ * freed with it. Other parts of the process on the same loop may register
+ * their own families in it (the HTTP server counts requests by route and
+ * code) and update them; see firma/metrics.h for the rules on labels. */
+struct fm_metrics *fm_runtime_metrics(fm_runtime *rt);
+/* Appends every metric in the Prometheus text format 0.0.4, after reading the
+ * gauges (runs and model calls in flight; wakes and approvals pending, two
+ * index counts from the store). For GET /metrics and serve --metrics-file. */
+void fm_runtime_metrics_render(fm_runtime *rt, fm_buf *out);
 
 #endif

@@ -325,6 +325,12 @@ typedef struct fm_store_ops {
      * the whole company when agent is 0: a range of per-day totals. */
     int (*spend_of)(fm_store *s, fm_id company, fm_id agent, int64_t since, int64_t *usd_micro,
                     int64_t *tokens, fm_error *err);
+
+    /* ---- counts for metrics: all companies, read from an index ---- */
+    /* Wakes no run has taken (done_at 0, run 0), due or not. */
+    int (*wake_count_pending)(fm_store *s, int64_t *n, fm_error *err);
+    /* Approvals still pending. */
+    int (*approval_count_pending)(fm_store *s, int64_t *n, fm_error *err);
 } fm_store_ops;
 
 struct fm_store {

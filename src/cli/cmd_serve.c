@@ -7,16 +7,55 @@
 #include "cli/cli.h"
 #include "firma/runtime.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How often --metrics-file is rewritten while serving. */
+#define METRICS_EVERY_MS 5000
 
 typedef struct serve {
     fm_cli *c;
     fm_runtime *rt;
     uv_signal_t sigint, sigterm;
     bool done;
+    const char *metrics_file; /* NULL: none */
+    uv_timer_t metrics_timer;
+    bool metrics_failed;      /* said once that the file cannot be written */
 } serve;
+
+/* Writes the metrics to sv->metrics_file whole: to PATH.tmp, then renamed
+ * over PATH, so a reader (a node exporter's textfile collector, a person
+ * with cat) never sees half a file. */
+static void write_metrics(serve *sv)
+{
+    fm_buf b = FM_BUF_INIT;
+    fm_runtime_metrics_render(sv->rt, &b);
+    char *tmp = fm_xasprintf("%s.tmp", sv->metrics_file);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fwrite(b.ptr ? b.ptr : "", 1, b.len, f) == b.len;
+    int saved = errno;
+    if (f && fclose(f) != 0 && ok)
+        ok = false, saved = errno;
+    if (ok && rename(tmp, sv->metrics_file) != 0)
+        ok = false, saved = errno;
+    if (!ok) {
+        remove(tmp);
+        if (!sv->metrics_failed)
+            fprintf(stderr, "firma serve: --metrics-file %s: cannot write: %s\n",
+                    sv->metrics_file, strerror(saved));
+    }
+    sv->metrics_failed = !ok;
+    free(tmp);
+    fm_buf_release(&b);
+}
+
+static void on_metrics_timer(uv_timer_t *t)
+{
+    write_metrics(t->data);
+}
 
 static void shut(serve *sv)
 {
@@ -28,6 +67,10 @@ static void shut(serve *sv)
     uv_signal_stop(&sv->sigterm);
     uv_close((uv_handle_t *)&sv->sigint, NULL);
     uv_close((uv_handle_t *)&sv->sigterm, NULL);
+    if (sv->metrics_file) {
+        uv_timer_stop(&sv->metrics_timer);
+        uv_close((uv_handle_t *)&sv->metrics_timer, NULL);
+    }
 }
 
 static void on_signal(uv_signal_t *h, int sig)
@@ -121,7 +164,7 @@ static int serve_run(fm_cli *c, cli_args *a)
     }
     uv_loop_t loop;
     uv_loop_init(&loop);
-    serve sv = {.c = c};
+    serve sv = {.c = c, .metrics_file = cli_opt(a, "metrics-file")};
     rc = fm_runtime_new(&loop, c->store, &cfg, &sv.rt, &c->err);
     if (rc != FM_OK) {
         uv_loop_close(&loop);
@@ -133,6 +176,11 @@ static int serve_run(fm_cli *c, cli_args *a)
     sv.sigint.data = sv.sigterm.data = &sv;
     uv_signal_start(&sv.sigint, on_signal, SIGINT);
     uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
+    if (sv.metrics_file) {
+        uv_timer_init(&loop, &sv.metrics_timer);
+        sv.metrics_timer.data = &sv;
+        uv_timer_start(&sv.metrics_timer, on_metrics_timer, METRICS_EVERY_MS, METRICS_EVERY_MS);
+    }
     if ((rc = fm_runtime_start(sv.rt, on_idle, &sv, &c->err)) != FM_OK) {
         shut(&sv);
         fm_runtime_free(sv.rt);
@@ -146,6 +194,8 @@ static int serve_run(fm_cli *c, cli_args *a)
                 cfg.until_idle ? " until there is nothing left to do" : " (Ctrl-C stops)");
     uv_run(&loop, UV_RUN_DEFAULT);
     fm_runtime_stats st = *fm_runtime_stats_get(sv.rt);
+    if (sv.metrics_file) /* the last word: the same moment as the stats printed below */
+        write_metrics(&sv);
     fm_runtime_free(sv.rt);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -160,7 +210,7 @@ const cli_command cmd_serve = {
     .summary = "run the companies: agents wake, think and act",
     .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
              "[--max-runs N] [--max-calls N] [--tool-timeout S]\n"
-             "                   [--prices FILE]\n\n"
+             "                   [--prices FILE] [--metrics-file PATH]\n\n"
              "Runs every company in the database in one process. Agents wake on their\n"
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
@@ -175,8 +225,10 @@ const cli_command cmd_serve = {
              "  --prices FILE    your prices per model, before the built-in ones (JSON:\n"
              "                   {\"openai:gpt-5*\": {\"input\": 1.25, \"output\": 10}}, dollars\n"
              "                   per million tokens); also FIRMA_PRICES\n"
+             "  --metrics-file PATH  write the metrics (Prometheus text, docs/metrics.md) to\n"
+             "                   PATH every 5 seconds and at exit, replacing it whole\n"
              "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
              "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
-    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=",
+    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=,metrics-file=",
     .run = serve_run,
 };

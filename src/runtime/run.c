@@ -112,6 +112,7 @@ static void finish(run *r, fm_run_status status, const char *reason, bool give_b
     rt->stats.runs_done += status == FM_RUN_DONE;
     rt->stats.runs_failed += status == FM_RUN_FAILED;
     rt->stats.runs_waiting += status == FM_RUN_WAITING;
+    fm__metrics_run_end(rt, status, give_back);
     fm__runtime_gate_leave(rt, r);
     fm__runtime_detach(rt, r);
     convo_free(r);
@@ -141,7 +142,10 @@ int fm__step_write(run *r, fm_step *st)
     fm_error err;
     st->run_id = r->id;
     st->seq = ++r->seq;
-    return r->rt->store->ops->step_insert(r->rt->store, st, &err);
+    int rc = r->rt->store->ops->step_insert(r->rt->store, st, &err);
+    if (rc == FM_OK)
+        fm__metrics_step(r->rt, st->kind);
+    return rc;
 }
 
 void fm__step_finish(run *r, fm_step *st, const char *response)
@@ -214,12 +218,14 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
                              c->name);
         *is_error = true;
         r->rt->stats.tool_denied++;
+        fm__metrics_tool_call(r->rt, c->name, "denied");
         return CALL_DONE;
     }
     const fm_tool_def *def = fm_builtin_tool(c->name);
     if (fm_schema_check(def->schema_json, c->args_json, &err) != FM_OK) {
         *text = fm_xasprintf("Bad arguments for %s: %s", c->name, err.msg);
         *is_error = true;
+        fm__metrics_tool_call(r->rt, c->name, "invalid");
         return CALL_DONE;
     }
     char *resource = fm_tool_resource(c->name, c->args_json);
@@ -237,18 +243,21 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
         *text = fm_xasprintf("Refused by policy: %s.", pol.why);
         *is_error = true;
         r->rt->stats.tool_denied++;
+        fm__metrics_tool_call(r->rt, c->name, "denied");
     } else if (pol.decision == FM_CEIL_ASK) {
         if (fm_approval_hold(r->rt->store, &tc, c->name, c->args_json, pol.why, approval, &err) ==
             FM_OK) {
             *text = fm_xasprintf("Held for approval #%lld: %s. You will be woken with the "
                                  "decision.", (long long)*approval, pol.why);
             r->rt->stats.tool_held++;
+            fm__metrics_tool_call(r->rt, c->name, "held");
             out = CALL_HELD;
         } else {
             *text = fm_xasprintf("Could not ask for approval: %s", err.msg);
             *is_error = true;
         }
     } else if (fm_tool_is_async(c->name)) {
+        fm__metrics_tool_call(r->rt, c->name, "allowed");
         r->job_step = *st;
         r->job_step.request = NULL;
         r->job_settles = false;
@@ -260,6 +269,7 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
             *is_error = true;
         }
     } else {
+        fm__metrics_tool_call(r->rt, c->name, "allowed");
         fm_tool_result res = {0};
         if (fm_tool_run(&tc, c->name, c->args_json, &res, &err) == FM_OK) {
             *text = res.text ? res.text : fm_xstrdup("Done.");
@@ -459,7 +469,10 @@ static void on_model_done(void *arg, int status, fm_llm_response *resp, const fm
                      resp ? resp->usage.cached : 0, resp ? resp->usage.output : 0, &err);
     r->in_call = false;
     fm__runtime_gate_leave(r->rt, r);
-    if (status != FM_OK || !resp) {
+    bool ok = status == FM_OK && resp;
+    fm__metrics_model_call(r, ok ? "ok" : status == FM_ECANCELED ? "canceled" : "error",
+                           ok ? &resp->usage : NULL, usd);
+    if (!ok) {
         char *why = fm_xasprintf("the model call failed: %s", perr ? fm_error_text(perr) : "?");
         if (status == FM_ECANCELED || r->rt->stopping)
             fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
@@ -540,6 +553,7 @@ static void next_call(run *r)
     if (fm_budget_reserve(r->rt->store, r->company, r->agent, r->id, worst,
                           in + r->rt->cfg.max_tokens, &r->res, &err) != FM_OK) {
         r->rt->stats.budget_refused++;
+        fm_series_inc(r->rt->metrics.budget_refused);
         fm__runtime_gate_leave(r->rt, r);
         fm__runtime_budget_stop(r->rt, r, err.msg);
         char *why = fm_xasprintf("stopped: %s", err.msg);
@@ -563,6 +577,7 @@ static void next_call(run *r)
     if (rc != FM_OK) {
         r->in_call = false;
         fm__runtime_gate_leave(r->rt, r);
+        fm__metrics_model_call(r, "error", NULL, 0);
         fm_budget_settle(r->rt->store, &r->res, r->agent_rec.model, 0, 0, 0, 0, NULL);
         char *why = fm_xasprintf("the model call could not start: %s", err.msg);
         fm__run_end(r, FM_RUN_FAILED, why);
@@ -770,6 +785,7 @@ void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent)
     r->id = rec.id;
     fm__runtime_attach(rt, r);
     rt->stats.runs_started++;
+    fm_series_inc(rt->metrics.runs_started);
     load(r, start_loaded);
 }
 
@@ -903,6 +919,7 @@ static void resume_loaded(run *r)
     r->ctx.tainted |= r->resume_tainted;
     if (r->agent_rec.kind == FM_AGENT_PROCESS) {
         rt->stats.runs_resumed++;
+        fm_series_inc(rt->metrics.runs_resumed);
         fm__process_resume(r, v, n);
         fm_step_list_free(v, n);
         return;
@@ -918,6 +935,7 @@ static void resume_loaded(run *r)
     }
     fm_step_list_free(v, n);
     rt->stats.runs_resumed++;
+    fm_series_inc(rt->metrics.runs_resumed);
     size_t turn, answered;
     const fm_chat_msg *last = &r->msgs[r->n_msgs - 1];
     if (r->resume_held) {

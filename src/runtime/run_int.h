@@ -4,6 +4,7 @@
 #define FIRMA_RUN_INT_H
 
 #include "firma/governance.h"
+#include "firma/metrics.h"
 #include "firma/runtime.h"
 #include "firma/tools.h"
 
@@ -60,6 +61,18 @@ typedef struct call_gate {
     run *head, *tail;
 } call_gate;
 
+/* The runtime's metrics (runtime_metrics.c): the registry, its families,
+ * and the series of fixed label sets, found once. */
+typedef struct rt_metrics {
+    fm_metrics *reg;
+    fm_series *runs_started, *runs_resumed, *budget_refused, *timer_wakes, *orphans_settled;
+    fm_series *runs_finished[4]; /* done, waiting, failed, stopped */
+    fm_series *steps[3];         /* by fm_step_kind */
+    fm_metric *model_calls, *model_seconds, *tokens, *spend, *calls_queued, *tool_calls;
+    fm_series *runs_in_flight, *wakes_pending, *approvals_pending;
+    fm_metric *calls_in_flight;
+} rt_metrics;
+
 struct fm_runtime {
     uv_loop_t *loop;
     fm_store *store;
@@ -76,6 +89,7 @@ struct fm_runtime {
     void (*idle)(fm_runtime *rt, void *arg);
     void *idle_arg;
     fm_runtime_stats stats;
+    rt_metrics metrics;
 };
 
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
@@ -127,6 +141,19 @@ void fm__process_start(run *r);
 void fm__process_resume(run *r, fm_step *v, size_t n);
 void fm__process_kill(run *r);
 void fm__process_orphan(run *r);
+
+/* Metrics (runtime_metrics.c), counted next to the stats: a run ended
+ * (`stopped`: its wakes were given back); a step written; a model call ended
+ * (outcome "ok", "error" or "canceled"; usage NULL when unanswered); a run
+ * queued for a provider slot; a tool call decided ("allowed", "denied",
+ * "held", "invalid"). */
+void fm__metrics_init(rt_metrics *m);
+void fm__metrics_release(rt_metrics *m);
+void fm__metrics_run_end(fm_runtime *rt, fm_run_status status, bool stopped);
+void fm__metrics_step(fm_runtime *rt, fm_step_kind kind);
+void fm__metrics_model_call(run *r, const char *outcome, const fm_usage *u, int64_t usd);
+void fm__metrics_queued(run *r);
+void fm__metrics_tool_call(fm_runtime *rt, const char *tool, const char *decision);
 
 /* At the budget cap: pause the agent and ask its manager for more. */
 void fm__runtime_budget_stop(fm_runtime *rt, run *r, const char *why);

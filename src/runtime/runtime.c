@@ -71,6 +71,7 @@ int fm_runtime_new(uv_loop_t *loop, fm_store *store, const fm_runtime_config *cf
             return rc;
         }
     }
+    fm__metrics_init(&rt->metrics);
     uv_timer_init(loop, &rt->poll);
     rt->poll.data = rt;
     uv_timer_init(loop, &rt->gate_timer);
@@ -139,6 +140,7 @@ static int64_t fire_timers(fm_runtime *rt)
     if (fm_timers_fire(rt->store, fm_now_us(), TIMER_BATCH, &fired, &woke, &err) != FM_OK)
         return -1; /* a busy database: try again at the next poll */
     rt->stats.timer_wakes += (int64_t)woke;
+    fm_series_add(rt->metrics.timer_wakes, (double)woke);
     if (fired == TIMER_BATCH)
         return 0;
     /* Timers are in the store, not in memory: ask for the earliest. Another
@@ -211,8 +213,10 @@ int fm_runtime_start(fm_runtime *rt, void (*idle)(fm_runtime *rt, void *arg), vo
         int64_t usd;
         fm_error e;
         if (fm_budget_settle_orphan(rt->store, open[i].company_id, open[i].agent_id,
-                                    open[i].id, &usd, &e) == FM_OK && usd)
+                                    open[i].id, &usd, &e) == FM_OK && usd) {
             rt->stats.orphans_settled++;
+            fm_series_inc(rt->metrics.orphans_settled);
+        }
         fm__run_resume(rt, &open[i]);
     }
     fm_run_list_free(open, n);
@@ -270,6 +274,7 @@ static void free_provider(fm_provider **p)
 static void runtime_closed(uv_handle_t *h)
 {
     fm_runtime *rt = h->data;
+    fm__metrics_release(&rt->metrics);
     free(rt->workspaces);
     free(rt);
 }
@@ -382,6 +387,7 @@ bool fm__runtime_gate_enter(fm_runtime *rt, run *r)
             g->head = r;
         g->tail = r;
         rt->stats.calls_queued++;
+        fm__metrics_queued(r);
         return false;
     }
     g->in_flight++;

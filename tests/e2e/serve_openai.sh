@@ -42,7 +42,7 @@ for h in ceo cto marketing support; do
     "$FIRMA" task add "Weekly report from $h" --to $h >/dev/null
 done
 OUT=$(FIRMA_MODEL_URL=http://127.0.0.1:$port/v1 OPENAI_API_KEY=sk-test-firma \
-      "$FIRMA" serve --until-idle --max-calls 2 2>&1); RC=$?
+      "$FIRMA" serve --until-idle --max-calls 2 --metrics-file "$T/metrics.prom" 2>&1); RC=$?
 expect_rc 0 "serve with --max-calls 2 runs the four agents"
 expect_out "runs: 4 started, 4 done" "all four runs end their turn"
 peak=$(grep '"model": "slow#cap"' "$T/llm.log" | python3 -c '
@@ -51,6 +51,14 @@ print(max(json.loads(l)["in_flight"] for l in sys.stdin))')
 check "the server never had more than two calls in flight (saw $peak)" test "$peak" -eq 2
 expect_out "model calls in flight at most: 2; waited for a provider slot: 2" \
     "two calls waited for a slot"
+# The same seen in the metrics, labelled with the provider (docs/metrics.md).
+S=$(python3 "$FIRMA_SRC/tests/prom_check.py" "$T/metrics.prom" 2>&1)
+for want in 'firma_model_calls_queued_total{provider="openai"} 2' \
+            'firma_model_calls_total{outcome="ok",provider="openai"} 4' \
+            'firma_model_call_duration_seconds_count{provider="openai"} 4' \
+            'firma_model_call_duration_seconds_bucket{le="+Inf",provider="openai"} 4'; do
+    grep -qxF "$want" <<<"$S" && ok "metrics: $want" || not_ok "metrics: $want" "$S"
+done
 run serve --max-calls 0
 expect_rc 6 "--max-calls 0 is refused as a bad value"
 expect_out "--max-calls 0: want a whole number from 1 to 100000" "and says what it wants"

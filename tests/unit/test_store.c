@@ -497,6 +497,58 @@ static char *plan_of(tdb *t, const char *sql)
     return fm_buf_detach(&b);
 }
 
+/* The counts behind the metrics' gauges: only untaken wakes and pending
+ * approvals, read from an index without touching the tables. */
+static void pending_counts_read_an_index(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_id cto;
+    assert_int_equal(tdb_hire(t, "cto", "ana", &cto), FM_OK);
+    int64_t n = -1;
+    assert_int_equal(t->s->ops->wake_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(t->s->ops->approval_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 3; i++) {
+        fm_wake w = {.company_id = t->company, .agent_id = cto, .kind = FM_WAKE_MESSAGE,
+                     .ref = i + 1, .due_at = i == 2 ? fm_now_us() + 3600000000LL : 0};
+        assert_int_equal(t->s->ops->wake_insert(t->s, &w, &t->err), FM_OK);
+    }
+    assert_int_equal(t->s->ops->wake_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 3); /* one not yet due counts too */
+    size_t taken;
+    assert_int_equal(t->s->ops->wake_take(t->s, cto, 77, fm_now_us(), &taken, &t->err), FM_OK);
+    assert_int_equal(taken, 2);
+    assert_int_equal(t->s->ops->wake_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t->s->ops->wake_release(t->s, 77, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->wake_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 3);
+
+    fm_approval a = {.company_id = t->company, .agent_id = cto, .kind = "tool", .tool = "exec",
+                     .args = "{}", .reason = "risky", .approver = "agent:ceo"};
+    fm_approval b = a;
+    assert_int_equal(t->s->ops->approval_insert(t->s, &a, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->approval_insert(t->s, &b, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->approval_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    b.status = FM_APPROVAL_APPROVED;
+    assert_int_equal(t->s->ops->approval_update(t->s, &b, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->approval_count_pending(t->s, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+
+    char *wp = plan_of(t, fm__sq_wake_count_sql), *ap = plan_of(t, fm__sq_approval_count_sql);
+    /* SQLite still reads each row the partial index lists (to recheck its
+     * WHERE), but only those: the untaken wakes, never the table. */
+    if (!strstr(wp, "INDEX wakes_untaken"))
+        fail_msg("the wake count does not read wakes_untaken:\n%s", wp);
+    if (!strstr(ap, "COVERING INDEX approvals_pending"))
+        fail_msg("the approval count does not read approvals_pending alone:\n%s", ap);
+    free(wp);
+    free(ap);
+    tdb_free(t);
+}
+
 static void the_timer_queries_seek_the_partial_index(void **state)
 {
     tdb *t = tdb_new(true);
@@ -863,6 +915,7 @@ int main(void)
         cmocka_unit_test(timers_are_kept_with_the_agent_row),
         cmocka_unit_test(due_timers_come_earliest_first),
         cmocka_unit_test(the_timer_queries_seek_the_partial_index),
+        cmocka_unit_test(pending_counts_read_an_index),
         cmocka_unit_test(firing_wakes_once_and_moves_past_now),
         cmocka_unit_test(a_paused_agent_gets_no_timer_wake),
     };

@@ -568,4 +568,6 @@ const fm_store_ops fm__sqlite_ops = {
     .token_revoke_run = fm__sq_token_revoke_run,
     .ledger_open = fm__sq_ledger_open,
     .spend_of = fm__sq_spend_of,
+    .wake_count_pending = fm__sq_wake_count_pending,
+    .approval_count_pending = fm__sq_approval_count_pending,
 };

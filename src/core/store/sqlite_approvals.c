@@ -116,6 +116,23 @@ int fm__sq_approval_list(fm_store *s, fm_id company, int status, fm_approval **o
     return fm__sq_collect(q, st, sizeof **out, read_approval, (void **)out, n, err);
 }
 
+/* Read from the (company, status) index alone, never the table: decided
+ * approvals are in it too, but its entries are a few bytes each. */
+const char fm__sq_approval_count_sql[] = "SELECT count(*) FROM approvals INDEXED BY "
+                                         "approvals_pending WHERE status='pending'";
+
+int fm__sq_approval_count_pending(fm_store *s, int64_t *n, fm_error *err)
+{
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, fm__sq_approval_count_sql, err);
+    if (!st)
+        return prep_fail(err);
+    int rc = fm__sq_one_row(q, st, "count", err);
+    *n = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- notes ------------------------------------------------------------------------ */
 
 int fm__sq_note_put(fm_store *s, fm_id agent, const char *key, const char *text, fm_error *err)

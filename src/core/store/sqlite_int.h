@@ -151,6 +151,10 @@ int fm__sq_ledger_open(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *toke
                        fm_error *err);
 /* The timer queries' SQL, for tests that check the plan uses the index. */
 extern const char fm__sq_timer_due_sql[], fm__sq_timer_next_sql[];
+int fm__sq_wake_count_pending(fm_store *s, int64_t *n, fm_error *err);
+int fm__sq_approval_count_pending(fm_store *s, int64_t *n, fm_error *err);
+/* Their queries, for the tests that check the plans. */
+extern const char fm__sq_wake_count_sql[], fm__sq_approval_count_sql[];
 /* Migration v4: sets next_timer_at of every active agent with a schedule,
  * counted from now. */
 int fm__sq_timers_backfill(fm__sqlite *q, fm_error *err);

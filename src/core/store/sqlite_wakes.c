@@ -156,3 +156,20 @@ int fm__sq_wake_release(fm_store *s, fm_id run, fm_error *err)
     sqlite3_bind_int64(st, 1, run);
     return fm__sq_exec(q, st, err);
 }
+
+/* The partial index holds only untaken wakes, so this visits those rows and
+ * no others (SQLite rechecks each row against the index's WHERE). */
+const char fm__sq_wake_count_sql[] = "SELECT count(*) FROM wakes INDEXED BY wakes_untaken "
+                                     "WHERE done_at=0 AND run_id=0";
+
+int fm__sq_wake_count_pending(fm_store *s, int64_t *n, fm_error *err)
+{
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, fm__sq_wake_count_sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    int rc = fm__sq_one_row(q, st, "count", err);
+    *n = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc;
+}
