@@ -121,6 +121,14 @@ typedef struct fm_step {
     int64_t started_at, ended_at;
 } fm_step;
 void fm_step_release(fm_step *s);
+
+/* A step as the live feed shows it: the step (without its request and
+ * response) and the agent whose run it is. */
+typedef struct fm_step_event {
+    fm_step step;
+    fm_id agent_id;
+} fm_step_event;
+void fm_step_event_list_free(fm_step_event *v, size_t n);
 void fm_step_list_free(fm_step *v, size_t n);
 
 /* An approval: a held tool call or a question, routed up the org chart. */
@@ -280,6 +288,12 @@ typedef struct fm_store_ops {
     int (*step_insert)(fm_store *s, fm_step *st, fm_error *err);
     int (*step_update)(fm_store *s, const fm_step *st, fm_error *err);
     int (*step_list)(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error *err);
+    /* The steps of company `company`'s runs with id > after, in id order, at
+     * most `limit` (0: no limit), without request and response. */
+    int (*step_feed)(fm_store *s, fm_id company, fm_id after, size_t limit, fm_step_event **out,
+                     size_t *n, fm_error *err);
+    /* The newest step's id, of any company (0 when there is none). */
+    int (*step_last_id)(fm_store *s, fm_id *id, fm_error *err);
 
     int (*approval_insert)(fm_store *s, fm_approval *a, fm_error *err);
     int (*approval_update)(fm_store *s, const fm_approval *a, fm_error *err);

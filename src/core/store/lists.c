@@ -46,3 +46,10 @@ int fm_store_end(fm_store *s, int rc, fm_error *err)
         s->ops->rollback(s);
     return rc;
 }
+
+void fm_step_event_list_free(fm_step_event *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        fm_step_release(&v[i].step);
+    free(v);
+}

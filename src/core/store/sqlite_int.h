@@ -141,6 +141,9 @@ int fm__sq_timer_due(fm_store *s, int64_t now, size_t limit, fm_timer **out, siz
                      fm_error *err);
 int fm__sq_timer_fire(fm_store *s, const fm_timer *t, int64_t now, bool *woke, fm_error *err);
 int fm__sq_timer_next(fm_store *s, int64_t *at, fm_error *err);
+int fm__sq_step_feed(fm_store *s, fm_id company, fm_id after, size_t limit,
+                     fm_step_event **out, size_t *n, fm_error *err);
+int fm__sq_step_last_id(fm_store *s, fm_id *id, fm_error *err);
 int fm__sq_token_insert(fm_store *s, fm_token *t, fm_error *err);
 int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_token *out,
                       fm_error *err);

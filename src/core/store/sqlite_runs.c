@@ -228,3 +228,41 @@ int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error 
     sqlite3_bind_int64(st, 1, run);
     return fm__sq_collect(q, st, sizeof **out, read_step, (void **)out, n, err);
 }
+
+static int read_step_event(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_step_event *x = rec;
+    x->agent_id = sqlite3_column_int64(st, 15);
+    return read_step(st, &x->step, err);
+}
+
+int fm__sq_step_feed(fm_store *s, fm_id company, fm_id after, size_t limit,
+                     fm_step_event **out, size_t *n, fm_error *err)
+{
+    static const char sql[] =
+        "SELECT s.id, s.run_id, s.seq, s.kind, s.status, s.tool, NULL, NULL, s.prompt_bytes, "
+        "s.tokens_in, s.tokens_cached, s.tokens_out, s.usd_micro, s.started_at, s.ended_at, "
+        "r.agent_id FROM steps s JOIN runs r ON r.id=s.run_id "
+        "WHERE s.id>?2 AND r.company_id=?1 ORDER BY s.id LIMIT ?3";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    return fm__sq_collect(q, st, sizeof **out, read_step_event, (void **)out, n, err);
+}
+
+int fm__sq_step_last_id(fm_store *s, fm_id *id, fm_error *err)
+{
+    static const char sql[] = "SELECT coalesce(max(id), 0) FROM steps";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    int rc = fm__sq_one_row(q, st, "step", err);
+    *id = rc == FM_OK ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc;
+}
