@@ -29,6 +29,7 @@ typedef struct fm_task_filter {
     int status;        /* an fm_task_status, or -1 for any */
     fm_id assignee;    /* 0 = any */
     fm_id goal_id;     /* 0 = any */
+    fm_id after_id;    /* only tasks with id > after_id (paging; 0 = from the first) */
     size_t limit;      /* 0 = no limit */
 } fm_task_filter;
 

@@ -199,6 +199,12 @@ static void task_list_filters(void **state)
     assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
     assert_int_equal(n, 2);
     assert_string_equal(v[1].title, "task 3");
+    /* The next page starts after the last task of this one. */
+    f.after_id = v[1].id;
+    fm_task_list_free(v, n);
+    assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].title, "task 5");
     fm_task_list_free(v, n);
     tdb_free(t);
 }
