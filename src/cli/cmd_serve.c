@@ -9,6 +9,7 @@
 #include "http/http.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,11 @@ static int start_api(serve *sv, uv_loop_t *loop, cli_args *a, const char *witnes
         if (cli_flag(a, "allow-remote"))
             return fm_error_set(&sv->c->err, FM_EUSAGE, "--allow-remote needs --listen ADDR:PORT");
         return FM_OK;
+    }
+    struct sockaddr_storage addr;
+    if (fm_http_parse_listen(listen, &addr, &sv->c->err) != FM_OK) {
+        sv->c->err.code = FM_EUSAGE; /* a bad option, told as such */
+        return FM_EUSAGE;
     }
     fm_error_clear(&sv->c->err);
     sv->have_keys = cli_keys(sv->c, false, &sv->keys) == FM_OK;
