@@ -81,8 +81,8 @@ extern const fm_api_resource *const fm__api_resources[];
 extern const size_t fm__api_n_resources;
 
 /* Answers one request (router.c): finds the route, checks the token
- * (`bearer`: the Authorization header, may be NULL), runs the handler.
- * `body_too_big` answers 413 whatever the route. */
+ * (`bearer`: the Authorization header, may be NULL), runs the handler. The
+ * answer is left in `rs` (the caller sends it and decrefs rs->body). */
 void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_res *rs);
 
 /* The OpenAPI 3.1 document of the routes tables (openapi.c). */

@@ -7,8 +7,8 @@
  * A request goes through on_request several times:
  *   first call      -> new `request` state; a declared Content-Length over the
  *                      limit is answered 413 at once (the body is never read)
- *   upload calls    -> the body is appended, or dropped once over the limit
- *   final call      -> fm__api_dispatch answers it (413 if it was dropped)
+ *   upload calls    -> the body is appended; past the limit, dropped
+ *   final call      -> fm__api_dispatch answers it, or 413 if it was dropped
  *   on_completed    -> the state is freed
  * Closing: fm_http_free stops both handles, stops MHD (closing every
  * connection and the epoll fd) and frees the server when the loop has closed
@@ -40,7 +40,8 @@ struct fm_http {
 
 typedef struct request {
     fm_buf body;
-    bool too_big;
+    bool answered;   /* a 413 is queued: the rest of the body is not read */
+    bool dropping;   /* a chunked body went over the limit: read and dropped */
 } request;
 
 static void reschedule(fm_http *h);
@@ -125,8 +126,6 @@ static bool method_of(const char *m, fm_http_method *out)
 static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const char *url,
                                 const char *method, request *rq)
 {
-    if (rq->too_big)
-        return answer_error(conn, 413, "too_big", "the request body is over the limit");
     fm_api_req req = {.path = url, .body = rq->body.ptr ? rq->body.ptr : "",
                       .body_len = rq->body.len, .store = h->store, .keys = h->keys,
                       .witness_path = h->witness_path, .conn = conn};
@@ -146,6 +145,18 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
     return ok;
 }
 
+/* Answers 413. For a declared Content-Length this is before the body is
+ * read (MHD then closes the connection instead of reading it). A chunked
+ * body that runs over is read to its end and dropped, then answered:
+ * clients handle an answer in the middle of their upload badly (curl
+ * reports the 100 Continue), and the connection timeout bounds the rest. */
+static enum MHD_Result too_big(struct MHD_Connection *conn, request *rq)
+{
+    rq->answered = true;
+    fm_buf_release(&rq->body);
+    return answer_error(conn, 413, "too_big", "the request body is over the limit");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **state)
@@ -157,25 +168,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *state = rq;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t n;
-        if (cl && fm_parse_i64(cl, &n) == FM_OK && (n < 0 || (uint64_t)n > h->body_limit)) {
-            /* Answered before the body is read; MHD then closes the
-             * connection rather than read what was declared. */
-            rq->too_big = true;
-            return answer_error(conn, 413, "too_big", "the request body is over the limit");
-        }
+        if (cl && fm_parse_i64(cl, &n) == FM_OK && (n < 0 || (uint64_t)n > h->body_limit))
+            return too_big(conn, rq);
         return MHD_YES;
     }
-    if (*upload_size) {
-        if (!rq->too_big && rq->body.len + *upload_size > h->body_limit) {
-            rq->too_big = true;
-            fm_buf_release(&rq->body);
-        }
-        if (!rq->too_big)
-            fm_buf_add(&rq->body, upload, *upload_size);
+    if (rq->answered) {
         *upload_size = 0;
         return MHD_YES;
     }
-    return dispatch(h, conn, url, method, rq);
+    if (*upload_size) {
+        size_t len = *upload_size;
+        *upload_size = 0;
+        if (!rq->dropping && rq->body.len + len > h->body_limit) {
+            rq->dropping = true;
+            fm_buf_release(&rq->body);
+        }
+        if (!rq->dropping)
+            fm_buf_add(&rq->body, upload, len);
+        return MHD_YES;
+    }
+    return rq->dropping ? too_big(conn, rq) : dispatch(h, conn, url, method, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
