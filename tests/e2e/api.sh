@@ -319,4 +319,18 @@ expect_rc 0 "--allow-remote permits it"
 expect_out "API on http://0.0.0.0:" "and it listens there"
 run serve --listen 127.0.0.1:99999 --until-idle
 expect_rc 2 "a bad --listen is a usage error"
+
+# ---- docs/api.md's example runs as written (on a free port, a fresh database) ----
+mkdir -p "$T/doc/bin" && ln -s "$FIRMA" "$T/doc/bin/firma"
+(cd "$T/doc" && FIRMA_DB=$T/doc/firma.db "$FIRMA" import "$FIRMA_SRC/examples/solo-startup" >/dev/null \
+    && FIRMA_DB=$T/doc/firma.db "$FIRMA" pause --all >/dev/null)
+FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{ sed -n '/^## Example/,$p' "$FIRMA_SRC/docs/api.md" | sed -n 's/^    //p' | sed "s/8420/$FREE/g" \
+    | sed 's/^\(firma serve .*\) &$/\1 2>serve.err \&\nuntil grep -q "API on" serve.err; do sleep 0.1; done/'
+  echo 'kill %1; wait'; } >"$T/doc/example.sh"
+OUT=$(cd "$T/doc" && PATH=$T/doc/bin:$PATH FIRMA_DB=$T/doc/firma.db timeout 60 bash -e example.sh 2>&1)
+RC=$?
+expect_rc 0 "docs/api.md's example runs"
+[ "$(grep -o 'Ship the signup flow' <<<"$OUT" | wc -l)" -eq 2 ] && ok "and adds, then lists, the task" \
+    || not_ok "docs/api.md's example adds and lists the task" "$OUT"
 finish
