@@ -64,6 +64,7 @@ typedef struct fm_api_route {
     fm_api_handler handler;
     fm_role least;            /* the least role a member token needs */
     bool agents;              /* agent tokens may call it (the handler narrows to its own) */
+    bool agents_only;         /* only agent tokens (it acts for the token's run) */
     bool open;                /* no token needed */
     const char *summary;      /* for the OpenAPI document */
 } fm_api_route;

@@ -341,7 +341,7 @@ static const fm_api_route routes[] = {
      .least = FM_ROLE_OPERATOR,
      .summary = "Assign and/or move a task; If-Match: ETag, else 412"},
     {.method = FM_HTTP_POST, .pattern = "/v1/tasks/{id}/checkout", .handler = checkout_task,
-     .least = FM_ROLE_OWNER, .agents = true,
+     .agents = true, .agents_only = true,
      .summary = "Take a task's checkout lease for the token's run (agent tokens; 409 if held)"},
 };
 

@@ -30,8 +30,13 @@ static json_t *operation(const fm_api_route *r)
         json_object_set_new(responses, "403", error_response("The token may not do this"));
     }
     char role[96];
-    snprintf(role, sizeof role, "%s%s", r->open ? "no token" : fm_role_name(r->least),
-             r->open ? "" : (r->agents ? "; agent tokens too" : ""));
+    if (r->open)
+        snprintf(role, sizeof role, "no token");
+    else if (r->agents_only)
+        snprintf(role, sizeof role, "agent tokens only");
+    else
+        snprintf(role, sizeof role, "%s%s", fm_role_name(r->least),
+                 r->agents ? "; agent tokens too" : "");
     json_t *op = json_pack("{s:s, s:s, s:o, s:o, s:s}", "summary", r->summary, "operationId", "",
                            "parameters", params, "responses", responses, "x-firma-least-role",
                            role);

@@ -58,6 +58,13 @@ void fm__api_error(fm_api_res *rs, int status, const char *code, const char *fie
 void fm__api_ok(fm_api_res *rs, int status, json_t *body)
 {
     json_decref(rs->body);
+    rs->body = NULL;
+    /* json_pack gives NULL for text that is not UTF-8 (written by some
+     * other way than the API, which checks it). Say so, not 200 and nothing. */
+    if (!body) {
+        fm__api_error(rs, 500, "internal", NULL, "the answer could not be encoded as JSON");
+        return;
+    }
     rs->status = status;
     rs->body = body;
 }
@@ -237,8 +244,13 @@ static bool authenticate(fm_store *s, fm_api_req *rq, const char *bearer, fm_api
     w->kind = t.kind;
     if (t.kind == FM_TOKEN_AGENT) {
         fm_agent a;
-        if (s->ops->agent_get(s, t.agent_id, &a, &err) != FM_OK || a.company_id != t.company_id) {
+        if (s->ops->agent_get(s, t.agent_id, &a, &err) != FM_OK) {
             fm__api_error(rs, 401, "unauthorized", NULL, "the token's agent is gone");
+            return false;
+        }
+        if (a.company_id != t.company_id || a.status == FM_AGENT_FIRED) {
+            fm_agent_release(&a);
+            fm__api_error(rs, 401, "unauthorized", NULL, "the token's agent was fired");
             return false;
         }
         w->agent_id = a.id;
@@ -262,6 +274,11 @@ static bool authenticate(fm_store *s, fm_api_req *rq, const char *bearer, fm_api
 
 static bool allowed(const fm_api_route *r, fm_api_req *rq, fm_api_res *rs)
 {
+    if (r->agents_only && rq->who.kind != FM_TOKEN_AGENT) {
+        fm__api_error(rs, 403, "forbidden", NULL, "%s %s acts for an agent's run: only an "
+                      "agent's token can call it", fm__http_method_name(r->method), r->pattern);
+        return false;
+    }
     if (rq->who.kind == FM_TOKEN_AGENT) {
         if (r->agents)
             return true;

@@ -42,6 +42,7 @@ PY
 }
 TCEO=$(agent_token ceo 1001)
 TCEO2=$(agent_token ceo 1002)
+TMKT=$(agent_token marketing 1003)
 
 # The server, on a free port of 127.0.0.1.
 "$FIRMA" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
@@ -301,6 +302,14 @@ run "${A[@]}" token revoke "$VID"
 expect_rc 0 "firma token revoke"
 req GET /v1/company "$TV"
 expect 401 "a revoked token: 401" "revoked"
+
+# ---- an agent's token ends with the agent ----
+req GET /v1/agents/marketing "$TMKT"
+expect 200 "an agent's token works while it is employed"
+run "${A[@]}" fire marketing
+expect_rc 0 "fire the agent"
+req GET /v1/agents/marketing "$TMKT"
+expect 401 "a fired agent's token: 401" "fired"
 
 # ---- clean shutdown ----
 kill -TERM $SERVE

@@ -72,6 +72,8 @@ static void routes_are_well_formed(void **state)
                 assert_true(r->least <= FM_ROLE_OPERATOR);
             if (r->open)
                 assert_int_equal(r->method, FM_HTTP_GET);
+            if (r->agents_only)
+                assert_true(r->agents && !r->open);
         }
 }
 
