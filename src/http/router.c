@@ -49,6 +49,14 @@ void fm__api_error(fm_api_res *rs, int status, const char *code, const char *fie
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages echo paths and values from the request, which need not be
+     * UTF-8 (or may be cut mid-character); JSON strings must be. */
+    json_t *probe = json_string(msg);
+    if (!probe)
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+    json_decref(probe);
     json_decref(rs->body);
     rs->status = status;
     rs->body = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message", msg, "field",

@@ -319,12 +319,14 @@ void fm_http_free(fm_http *h)
     uv_close((uv_handle_t *)&h->timer, on_closed);
 }
 
+/* A request without a connection (the fuzz target's) has no query
+ * arguments or headers. */
 const char *fm__api_query(const fm_api_req *rq, const char *key)
 {
-    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+    return rq->conn ? MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key) : NULL;
 }
 
 const char *fm__api_header(const fm_api_req *rq, const char *key)
 {
-    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, key);
+    return rq->conn ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, key) : NULL;
 }
