@@ -194,6 +194,7 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
         t.goal_id = json_integer_value(json_object_get(b, "goal"));
         t.parent_id = json_integer_value(json_object_get(b, "parent"));
         if (fm_task_add(rq->store, rq->who.actor, &t, &err) == FM_OK) {
+            /* Answer as GET /v1/tasks/{id} would, ETag included. */
             snprintf(rq->params[0], sizeof rq->params[0], "%lld", (long long)t.id);
             answer_task(rq, rs, 201);
         } else {
@@ -216,16 +217,41 @@ static const fm_api_field patch_fields[] = {
     {NULL},
 };
 
-/* Assigns and moves in one transaction (store transactions nest), so a
- * PATCH is all or nothing. */
-static int apply_patch(fm_api_req *rq, const fm_task *t, json_t *b, fm_api_res *rs,
-                       fm_error *err)
+/* Whether If-Match (if sent, and not "*") is task t's ETag now: else 412. */
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t, fm_error *err)
+{
+    const char *match = fm__api_header(rq, "If-Match");
+    if (!match || strcmp(match, "*") == 0)
+        return true;
+    names nm = {0};
+    char now[48];
+    if (names_load(rq, &nm, err) != FM_OK) {
+        fm__api_fail(rs, err);
+        return false;
+    }
+    json_t *j = task_json(t, name_of(&nm, t->assignee));
+    etag_of(j, now);
+    json_decref(j);
+    fm_agent_list_free(nm.v, nm.n);
+    if (strcmp(match, now) == 0)
+        return true;
+    fm__api_error(rs, 412, "precondition_failed", NULL,
+                  "task %lld changed since you read it (ETag %s, If-Match %s): read it again",
+                  (long long)t->id, now, match);
+    return false;
+}
+
+/* Inside the caller's transaction: reads the task, checks If-Match, then
+ * assigns and moves. Any refusal leaves rs set and returns an error, so
+ * the caller rolls back and the PATCH is all or nothing. */
+static int apply_patch(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_error *err)
 {
     fm_store *s = rq->store;
     json_t *who = json_object_get(b, "assignee");
     const char *st = json_string_value(json_object_get(b, "status"));
     int to = -1;
     fm_id agent = 0;
+    fm_task t;
     if (st && fm_task_status_parse(st, &to) != FM_OK) {
         fm__api_error(rs, 422, "invalid", "status", "status %s: want one of %s", st,
                       fm_task_status_words());
@@ -238,56 +264,40 @@ static int apply_patch(fm_api_req *rq, const fm_task *t, json_t *b, fm_api_res *
         agent = a.id;
         fm_agent_release(&a);
     }
-    int rc = s->ops->begin(s, err);
+    if (!path_task(rq, rs, &t))
+        return FM_ENOTFOUND;
+    int rc = etag_matches(rq, rs, &t, err) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && who)
-        rc = fm_task_assign(s, rq->who.actor, t->company_id, t->id, agent, err);
+        rc = fm_task_assign(s, rq->who.actor, t.company_id, t.id, agent, err);
     if (rc == FM_OK && to >= 0)
-        rc = fm_task_move(s, rq->who.actor, t->company_id, t->id, (fm_task_status)to,
+        rc = fm_task_move(s, rq->who.actor, t.company_id, t.id, (fm_task_status)to,
                           json_string_value(json_object_get(b, "result")), err);
-    return fm_store_end(s, rc, err);
+    fm_task_release(&t);
+    return rc;
 }
 
 static void patch_task(fm_api_req *rq, fm_api_res *rs)
 {
     json_t *b = fm__api_body(rq, rs, patch_fields);
-    if (!b)
-        return;
-    fm_task t;
     fm_error err = {0};
-    if (!text_ok(rs, b, "result", 0, TEXT_MAX) || !path_task(rq, rs, &t)) {
+    if (!b || !text_ok(rs, b, "result", 0, TEXT_MAX)) {
         json_decref(b);
         return;
     }
     if (json_object_get(b, "result") && !json_object_get(b, "status")) {
         fm__api_error(rs, 422, "invalid", "result", "result is kept with a move: send status too");
-        goto out;
+        json_decref(b);
+        return;
     }
-    const char *match = fm__api_header(rq, "If-Match");
-    if (match && strcmp(match, "*") != 0) {
-        names nm = {0};
-        char now[48];
-        if (names_load(rq, &nm, &err) != FM_OK) {
-            fm__api_fail(rs, &err);
-            goto out;
-        }
-        json_t *j = task_json(&t, name_of(&nm, t.assignee));
-        etag_of(j, now);
-        json_decref(j);
-        fm_agent_list_free(nm.v, nm.n);
-        if (strcmp(match, now) != 0) {
-            fm__api_error(rs, 412, "precondition_failed", NULL,
-                          "task %lld changed since you read it (ETag %s, If-Match %s): read it "
-                          "again", (long long)t.id, now, match);
-            goto out;
-        }
-    }
-    int rc = apply_patch(rq, &t, b, rs, &err);
+    /* One write transaction from the If-Match check to the change, so no
+     * other writer (the CLI, another server) slips in between. */
+    int rc = rq->store->ops->begin(rq->store, &err);
+    if (rc == FM_OK)
+        rc = fm_store_end(rq->store, apply_patch(rq, rs, b, &err), &err);
     if (rc == FM_OK)
         answer_task(rq, rs, 200);
     else if (!rs->status)
         fm__api_fail(rs, &err);
-out:
-    fm_task_release(&t);
     json_decref(b);
 }
 
