@@ -10,6 +10,11 @@
  *   upload calls    -> the body is appended; past the limit, dropped
  *   final call      -> fm__api_dispatch answers it, or 413 if it was dropped
  *   on_completed    -> the state is freed
+ * Handlers run on the loop between the runtime's callbacks and share its
+ * store. That is safe because the runtime opens and ends every transaction
+ * within one callback: a handler never finds one open, so its changes
+ * never nest inside (and commit or roll back with) a run's.
+ *
  * Closing: fm_http_free stops both handles, stops MHD (closing every
  * connection and the epoll fd) and frees the server when the loop has closed
  * the handles.
