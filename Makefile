@@ -9,7 +9,7 @@
 MODE    ?= release
 B       := build/$(MODE)
 CC      ?= cc
-PKGS    := jansson libfyaml libsodium sqlite3 libuv libcurl
+PKGS    := jansson libfyaml libsodium sqlite3 libuv libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -21,7 +21,7 @@ FM_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(MODE)) -Iinclude -Isrc $(
 FM_LDFLAGS := $(LDFLAGS_$(MODE))
 
 LIB_SRC := $(sort $(wildcard src/base/*.c src/core/*.c src/core/store/*.c src/core/files/*.c \
-             src/governance/*.c src/runtime/*.c src/llm/*.c src/tools/*.c))
+             src/governance/*.c src/runtime/*.c src/llm/*.c src/tools/*.c src/http/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEMPLATES := examples/solo-startup templates/minimal
 TEMPLATE_FILES := $(shell find $(TEMPLATES) -type f 2>/dev/null)

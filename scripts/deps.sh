@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev libuv1-dev
-            libcurl4-openssl-dev bubblewrap util-linux)
+            libcurl4-openssl-dev libmicrohttpd-dev bubblewrap util-linux)
 test_pkgs=(libcmocka-dev sqlite3 python3 clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")

@@ -66,6 +66,14 @@ int fm_audit_verify(fm_store *s, const fm_keys *k, fm_id company, const char *wi
  * the only copy of its text. */
 int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t ttl_us,
                          char **secret, fm_error *err);
+/* A token for member `member` of `company` (for the HTTP API), labelled
+ * `name` (may be NULL, at most 64 bytes) and acting at most as `role_cap`
+ * (FM_ROLE_OWNER: as the member's role). *secret (heap) is the only copy of
+ * its text; *id (may be NULL) gets its id. Never expires; revoke it. */
+int fm_token_issue_member(fm_store *s, fm_id company, fm_id member, const char *name,
+                          fm_role role_cap, char **secret, fm_id *id, fm_error *err);
+/* The role a member token acts with: the member's, or its cap if lower. */
+fm_role fm_token_role(fm_role member_role, const fm_token *t);
 /* The token `secret` names, if it is valid now: FM_EPERM for an unknown,
  * expired or revoked one. */
 int fm_token_check(fm_store *s, const char *secret, fm_token *out, fm_error *err);

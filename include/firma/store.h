@@ -29,6 +29,7 @@ typedef struct fm_task_filter {
     int status;        /* an fm_task_status, or -1 for any */
     fm_id assignee;    /* 0 = any */
     fm_id goal_id;     /* 0 = any */
+    fm_id after_id;    /* only tasks with id > after_id (paging; 0 = from the first) */
     size_t limit;      /* 0 = no limit */
 } fm_task_filter;
 
@@ -169,6 +170,11 @@ typedef struct fm_token {
     int64_t created_at;
     int64_t expires_at;     /* 0 = never */
     int64_t revoked_at;     /* 0 = not revoked */
+    /* Schema v6, member tokens: a label for people ("laptop", "ci"), and a
+     * role cap: the token acts with the member's role or this one, whichever
+     * may do less (FM_ROLE_OWNER, the zero value, caps nothing). */
+    char name[65];
+    fm_role role_cap;
 } fm_token;
 
 typedef struct fm_timer {
@@ -331,6 +337,12 @@ typedef struct fm_store_ops {
                       fm_error *err);
     /* Revokes every token of a run not yet revoked. */
     int (*token_revoke_run)(fm_store *s, fm_id run, int64_t now, fm_error *err);
+    /* A company's member tokens, revoked ones too, by id; the caller frees
+     * *out with free(). Hashes are not read back (left zero). (schema v6) */
+    int (*token_list)(fm_store *s, fm_id company, fm_token **out, size_t *n, fm_error *err);
+    /* Revokes member token `id` of `company`: FM_ENOTFOUND if it has no
+     * such token; revoking a revoked one keeps its first time. (schema v6) */
+    int (*token_revoke)(fm_store *s, fm_id company, fm_id id, int64_t now, fm_error *err);
     /* What run `run` holds reserved and not released: the sum of its
      * "reserve" and "release" ledger rows (an index seek by run). */
     int (*ledger_open)(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,

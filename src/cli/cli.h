@@ -94,6 +94,6 @@ int fm__org_render(fm_cli *c, fm_buf *out, bool json);
 extern const cli_command cmd_init, cmd_import, cmd_export, cmd_org, cmd_hire, cmd_fire,
     cmd_pause, cmd_resume, cmd_agent, cmd_task, cmd_message, cmd_goal, cmd_member, cmd_log, cmd_audit,
     cmd_secret, cmd_company, cmd_budget, cmd_serve, cmd_bench, cmd_approvals, cmd_approve,
-    cmd_deny;
+    cmd_deny, cmd_token;
 
 #endif

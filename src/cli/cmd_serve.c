@@ -6,10 +6,12 @@
  */
 #include "cli/cli.h"
 #include "firma/runtime.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,9 @@
 typedef struct serve {
     fm_cli *c;
     fm_runtime *rt;
+    fm_http *http;          /* the API, with --listen */
+    fm_keys keys;           /* for the API's audit verify, if there is a key */
+    bool have_keys;
     uv_signal_t sigint, sigterm;
     bool done;
     const char *metrics_file; /* NULL: none */
@@ -62,6 +67,8 @@ static void shut(serve *sv)
     if (sv->done)
         return;
     sv->done = true;
+    fm_http_free(sv->http);
+    sv->http = NULL;
     fm_runtime_stop(sv->rt);
     uv_signal_stop(&sv->sigint);
     uv_signal_stop(&sv->sigterm);
@@ -140,6 +147,33 @@ static int count_opt(fm_cli *c, cli_args *a, const char *name, int *out)
     return FM_OK;
 }
 
+/* With --listen, the HTTP API on the same loop (docs/api.md). It says
+ * where it listens on stderr, port included (--listen 127.0.0.1:0 picks a
+ * free one). */
+static int start_api(serve *sv, uv_loop_t *loop, cli_args *a, const char *witness)
+{
+    const char *listen = cli_opt(a, "listen");
+    if (!listen) {
+        if (cli_flag(a, "allow-remote"))
+            return fm_error_set(&sv->c->err, FM_EUSAGE, "--allow-remote needs --listen ADDR:PORT");
+        return FM_OK;
+    }
+    struct sockaddr_storage addr;
+    if (fm_http_parse_listen(listen, &addr, &sv->c->err) != FM_OK) {
+        sv->c->err.code = FM_EUSAGE; /* a bad option, told as such */
+        return FM_EUSAGE;
+    }
+    fm_error_clear(&sv->c->err);
+    sv->have_keys = cli_keys(sv->c, false, &sv->keys) == FM_OK;
+    fm_http_config hc = {.listen = listen, .allow_remote = cli_flag(a, "allow-remote"),
+                         .keys = sv->have_keys ? &sv->keys : NULL, .witness_path = witness};
+    int rc = fm_http_new(loop, sv->c->store, &hc, &sv->http, &sv->c->err);
+    if (rc == FM_OK)
+        fprintf(stderr, "firma serve: API on http://%.*s:%d/v1 (GET /v1/openapi.json)\n",
+                (int)(strrchr(listen, ':') - listen), listen, fm_http_port(sv->http));
+    return rc;
+}
+
 static int serve_run(fm_cli *c, cli_args *a)
 {
     int rc = cli_open(c);
@@ -165,9 +199,15 @@ static int serve_run(fm_cli *c, cli_args *a)
     uv_loop_t loop;
     uv_loop_init(&loop);
     serve sv = {.c = c, .metrics_file = cli_opt(a, "metrics-file")};
-    rc = fm_runtime_new(&loop, c->store, &cfg, &sv.rt, &c->err);
-    if (rc != FM_OK) {
+    char *witness = cli_witness_path(c);
+    if ((rc = start_api(&sv, &loop, a, witness)) != FM_OK ||
+        (rc = fm_runtime_new(&loop, c->store, &cfg, &sv.rt, &c->err)) != FM_OK) {
+        fm_http_free(sv.http);
+        uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
+        if (sv.have_keys)
+            fm_keys_release(&sv.keys);
+        free(witness);
         free(ws);
         return cli_fail(c, rc);
     }
@@ -186,6 +226,9 @@ static int serve_run(fm_cli *c, cli_args *a)
         fm_runtime_free(sv.rt);
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
+        if (sv.have_keys)
+            fm_keys_release(&sv.keys);
+        free(witness);
         free(ws);
         return cli_fail(c, rc);
     }
@@ -199,6 +242,9 @@ static int serve_run(fm_cli *c, cli_args *a)
     fm_runtime_free(sv.rt);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    if (sv.have_keys)
+        fm_keys_release(&sv.keys);
+    free(witness);
     checkpoint_all(c);
     print_stats(&st, c->json);
     free(ws);
@@ -210,7 +256,8 @@ const cli_command cmd_serve = {
     .summary = "run the companies: agents wake, think and act",
     .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
              "[--max-runs N] [--max-calls N] [--tool-timeout S]\n"
-             "                   [--prices FILE] [--metrics-file PATH]\n\n"
+             "                   [--prices FILE] [--metrics-file PATH]\n"
+             "                   [--listen ADDR:PORT [--allow-remote]]\n\n"
              "Runs every company in the database in one process. Agents wake on their\n"
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
@@ -227,8 +274,13 @@ const cli_command cmd_serve = {
              "                   per million tokens); also FIRMA_PRICES\n"
              "  --metrics-file PATH  write the metrics (Prometheus text, docs/metrics.md) to\n"
              "                   PATH every 5 seconds and at exit, replacing it whole\n"
+             "  --listen ADDR:PORT  serve the HTTP API there (docs/api.md), e.g.\n"
+             "                   127.0.0.1:8420; port 0 picks a free one. Off unless given.\n"
+             "  --allow-remote   permit a non-loopback --listen address. The API has no TLS:\n"
+             "                   put a TLS proxy in front, or tokens cross the network in clear\n"
              "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
              "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
-    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=,metrics-file=",
+    .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=,"
+               "metrics-file=,listen=,allow-remote",
     .run = serve_run,
 };

@@ -16,7 +16,7 @@ static const cli_command *const commands[] = {
     &cmd_init, &cmd_import, &cmd_export, &cmd_org, &cmd_hire, &cmd_fire, &cmd_pause,
     &cmd_resume, &cmd_agent, &cmd_task, &cmd_message, &cmd_goal, &cmd_member, &cmd_budget, &cmd_log,
     &cmd_audit, &cmd_secret, &cmd_company, &cmd_serve, &cmd_bench, &cmd_approvals,
-    &cmd_approve, &cmd_deny,
+    &cmd_approve, &cmd_deny, &cmd_token,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

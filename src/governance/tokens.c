@@ -3,7 +3,9 @@
  * and stored only as its BLAKE2b-256 hash, so the database never holds one a
  * reader could use. Agent tokens are scoped to one agent and one run and
  * expire on their own; the runtime also revokes them when the run's program
- * ends. (Member tokens, with roles, come with the HTTP API.)
+ * ends. A member token acts with its member's role as it is when used (so
+ * changing a member's role changes what their tokens may do), capped by the
+ * token's own role if it has one.
  */
 #include "firma/base.h"
 #include "firma/governance.h"
@@ -20,8 +22,8 @@ static void hash_of(const char *secret, unsigned char out[FM_HASH_BYTES])
                        0);
 }
 
-int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t ttl_us,
-                         char **secret, fm_error *err)
+/* Stores `t` under a fresh secret; *secret (heap) is its only copy. */
+static int issue(fm_store *s, fm_token *t, char **secret, fm_error *err)
 {
     unsigned char raw[TOKEN_BYTES];
     char b64[sodium_base64_ENCODED_LEN(TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
@@ -30,11 +32,8 @@ int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int
     sodium_memzero(raw, sizeof raw);
     char *text = fm_xasprintf(TOKEN_PREFIX "%s", b64);
     sodium_memzero(b64, sizeof b64);
-    int64_t now = fm_now_us();
-    fm_token t = {.company_id = company, .kind = FM_TOKEN_AGENT, .agent_id = agent,
-                  .run_id = run, .created_at = now, .expires_at = now + ttl_us};
-    hash_of(text, t.hash);
-    int rc = s->ops->token_insert(s, &t, err);
+    hash_of(text, t->hash);
+    int rc = s->ops->token_insert(s, t, err);
     if (rc != FM_OK) {
         sodium_memzero(text, strlen(text));
         free(text);
@@ -42,6 +41,37 @@ int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int
     }
     *secret = text;
     return FM_OK;
+}
+
+int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int64_t ttl_us,
+                         char **secret, fm_error *err)
+{
+    int64_t now = fm_now_us();
+    fm_token t = {.company_id = company, .kind = FM_TOKEN_AGENT, .agent_id = agent,
+                  .run_id = run, .created_at = now, .expires_at = now + ttl_us};
+    return issue(s, &t, secret, err);
+}
+
+int fm_token_issue_member(fm_store *s, fm_id company, fm_id member, const char *name,
+                          fm_role role_cap, char **secret, fm_id *id, fm_error *err)
+{
+    fm_token t = {.company_id = company, .kind = FM_TOKEN_MEMBER, .member_id = member,
+                  .created_at = fm_now_us(), .role_cap = role_cap};
+    if (name && strlen(name) >= sizeof t.name)
+        return fm_error_set(err, FM_EINVAL, "a token's name is at most %zu bytes",
+                            sizeof t.name - 1);
+    if (name)
+        memcpy(t.name, name, strlen(name) + 1);
+    int rc = issue(s, &t, secret, err);
+    if (rc == FM_OK && id)
+        *id = t.id;
+    return rc;
+}
+
+fm_role fm_token_role(fm_role member_role, const fm_token *t)
+{
+    /* Roles are ordered owner (0) .. viewer: the larger may do less. */
+    return t->role_cap > member_role ? t->role_cap : member_role;
 }
 
 int fm_token_check(fm_store *s, const char *secret, fm_token *out, fm_error *err)

@@ -14,6 +14,12 @@ for f in "$FIRMA_SRC"/examples/solo-startup/agents/*.md "$FIRMA_SRC"/tests/data/
     [ -f "$f" ] || continue
     i=$((i + 1)); { printf '\000'; cat "$f"; } >"seeds/a$i"
 done
+# Requests for fuzz_api: a method byte, a path, a newline, a body.
+printf '\001/v1/tasks\n{"title":"x","assignee":"ceo","priority":1}' >seeds/r1
+printf '\002/v1/tasks/1\n{"status":"doing","assignee":null}' >seeds/r2
+printf '\005/v1/tasks/1/checkout\n{"lease_s":60}' >seeds/r3
+printf '\001/v1/agents/ceo/pause\n{"team":true}' >seeds/r4
+printf '\001/v1/approvals/1/deny\n{"why":"no"}' >seeds/r5
 for b in $bins; do
     name=$(basename "$b")
     mkdir -p "corpus-$name"

@@ -199,6 +199,12 @@ static void task_list_filters(void **state)
     assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
     assert_int_equal(n, 2);
     assert_string_equal(v[1].title, "task 3");
+    /* The next page starts after the last task of this one. */
+    f.after_id = v[1].id;
+    fm_task_list_free(v, n);
+    assert_int_equal(t->s->ops->task_list(t->s, &f, &v, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].title, "task 5");
     fm_task_list_free(v, n);
     tdb_free(t);
 }
@@ -352,7 +358,7 @@ static void old_database_is_upgraded_in_place(void **state)
     fm_store_close(s);
     assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
     s->ops->schema_version(s, &v);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, fm_sqlite_latest_version());
     int64_t usd, tok;
     assert_int_equal(s->ops->ledger_open(s, 9, &usd, &tok, &err), FM_OK);
     assert_int_equal(usd, 5000);
@@ -361,6 +367,51 @@ static void old_database_is_upgraded_in_place(void **state)
     fm_token found;
     assert_int_equal(s->ops->token_find(s, t4.hash, &found, &err), FM_OK);
     assert_int_equal(found.run_id, 9);
+    fm_store_close(s);
+    tdb_rmdir(dir);
+    /* Version 6 names member tokens and caps their role; v5 tokens keep
+     * working, uncapped and unnamed. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
+    snprintf(path, sizeof path, "%s/v5.db", dir);
+    assert_int_equal(fm_sqlite_open(path, 5, &s, &err), FM_OK);
+    fm_company c5;
+    fm_company_init(&c5);
+    c5.name = fm_xstrdup("v5co");
+    assert_int_equal(s->ops->company_insert(s, &c5, &err), FM_OK);
+    fm_store_close(s);
+    /* As firma v5 wrote it (its token_insert knew no name or role). */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO tokens(company_id, kind, member_id, hash, "
+                                      "created_at) VALUES(1, 'member', 1, x'05', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    fm_token t5 = {.id = 1};
+    t5.hash[0] = 5;
+    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    s->ops->schema_version(s, &v);
+    assert_int_equal(v, 6);
+    fm_token t6 = {.company_id = c5.id, .kind = FM_TOKEN_MEMBER, .member_id = 1,
+                   .name = "laptop", .role_cap = FM_ROLE_VIEWER};
+    t6.hash[0] = 6;
+    assert_int_equal(s->ops->token_insert(s, &t6, &err), FM_OK);
+    fm_token *tv;
+    size_t tn;
+    assert_int_equal(s->ops->token_list(s, c5.id, &tv, &tn, &err), FM_OK);
+    assert_int_equal(tn, 2);
+    assert_int_equal(tv[0].id, t5.id);
+    assert_string_equal(tv[0].name, "");
+    assert_int_equal(tv[0].role_cap, FM_ROLE_OWNER);
+    assert_string_equal(tv[1].name, "laptop");
+    assert_int_equal(tv[1].role_cap, FM_ROLE_VIEWER);
+    free(tv);
+    assert_int_equal(s->ops->token_revoke(s, c5.id, t5.id, 77, &err), FM_OK);
+    assert_int_equal(s->ops->token_revoke(s, c5.id, t5.id, 88, &err), FM_OK);
+    assert_int_equal(s->ops->token_list(s, c5.id, &tv, &tn, &err), FM_OK);
+    assert_int_equal(tv[0].revoked_at, 77);
+    free(tv);
+    assert_int_equal(s->ops->token_revoke(s, c5.id + 1, t6.id, 77, &err), FM_ENOTFOUND);
+    fm_company_release(&c5);
     fm_store_close(s);
     tdb_rmdir(dir);
 }

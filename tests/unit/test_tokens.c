@@ -44,6 +44,47 @@ static void agent_tokens_check_expire_and_revoke(void **state)
     tdb_free(t);
 }
 
+/* A member token acts with its member's role, capped by its own; it never
+ * expires, and revoking it (by id, within its company) ends it. */
+static void member_tokens_carry_a_capped_role(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_member ana;
+    assert_int_equal(t->s->ops->member_find(t->s, t->company, "ana", &ana, &t->err), FM_OK);
+    char *full = NULL, *capped = NULL;
+    fm_id id_full, id_capped;
+    assert_int_equal(fm_token_issue_member(t->s, t->company, ana.id, "laptop", FM_ROLE_OWNER,
+                                           &full, &id_full, &t->err), FM_OK);
+    assert_int_equal(fm_token_issue_member(t->s, t->company, ana.id, NULL, FM_ROLE_VIEWER,
+                                           &capped, &id_capped, &t->err), FM_OK);
+    fm_token tk;
+    assert_int_equal(fm_token_check(t->s, full, &tk, &t->err), FM_OK);
+    assert_int_equal(tk.kind, FM_TOKEN_MEMBER);
+    assert_int_equal(tk.member_id, ana.id);
+    assert_int_equal(tk.expires_at, 0);
+    assert_string_equal(tk.name, "laptop");
+    assert_int_equal(fm_token_role(FM_ROLE_OWNER, &tk), FM_ROLE_OWNER);
+    assert_int_equal(fm_token_role(FM_ROLE_OPERATOR, &tk), FM_ROLE_OPERATOR);
+    assert_int_equal(fm_token_check(t->s, capped, &tk, &t->err), FM_OK);
+    assert_int_equal(fm_token_role(FM_ROLE_OWNER, &tk), FM_ROLE_VIEWER);
+    /* A name too long for the table is refused, not cut. */
+    char longname[80];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    char *none = NULL;
+    assert_int_equal(fm_token_issue_member(t->s, t->company, ana.id, longname, FM_ROLE_OWNER,
+                                           &none, NULL, &t->err), FM_EINVAL);
+    assert_null(none);
+    assert_int_equal(t->s->ops->token_revoke(t->s, t->company, id_full, fm_now_us(), &t->err),
+                     FM_OK);
+    assert_int_equal(fm_token_check(t->s, full, &tk, &t->err), FM_EPERM);
+    assert_int_equal(fm_token_check(t->s, capped, &tk, &t->err), FM_OK);
+    fm_member_release(&ana);
+    free(full);
+    free(capped);
+    tdb_free(t);
+}
+
 /* A reservation a crash left open is charged at its worst case, released,
  * and audited; a run without one is left alone. */
 static void orphaned_reservations_are_settled(void **state)
@@ -98,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(agent_tokens_check_expire_and_revoke),
+        cmocka_unit_test(member_tokens_carry_a_capped_role),
         cmocka_unit_test(orphaned_reservations_are_settled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,13 @@ static const char schema_v5[] =
     " usd_micro = usd_micro + excluded.usd_micro, tokens = tokens + excluded.tokens;"
     "END;";
 
+/* v6: member tokens get a name (for people listing them) and a role cap
+ * (NULL: the member's own role), for the HTTP API. */
+static const char schema_v6[] =
+    "ALTER TABLE tokens ADD COLUMN name TEXT;"
+    "ALTER TABLE tokens ADD COLUMN role TEXT;"
+    "CREATE INDEX tokens_company ON tokens(company_id, kind);";
+
 /* A migration: SQL, then optionally C for what SQL cannot compute, in one
  * transaction. */
 static const struct migration {
@@ -195,6 +202,7 @@ static const struct migration {
     {schema_v3, NULL},
     {schema_v4, fm__sq_timers_backfill},
     {schema_v5, NULL},
+    {schema_v6, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -568,6 +576,8 @@ const fm_store_ops fm__sqlite_ops = {
     .token_insert = fm__sq_token_insert,
     .token_find = fm__sq_token_find,
     .token_revoke_run = fm__sq_token_revoke_run,
+    .token_list = fm__sq_token_list,
+    .token_revoke = fm__sq_token_revoke,
     .ledger_open = fm__sq_ledger_open,
     .spend_of = fm__sq_spend_of,
     .wake_count_pending = fm__sq_wake_count_pending,

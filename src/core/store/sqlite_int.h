@@ -148,6 +148,8 @@ int fm__sq_token_insert(fm_store *s, fm_token *t, fm_error *err);
 int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_token *out,
                       fm_error *err);
 int fm__sq_token_revoke_run(fm_store *s, fm_id run, int64_t now, fm_error *err);
+int fm__sq_token_list(fm_store *s, fm_id company, fm_token **out, size_t *n, fm_error *err);
+int fm__sq_token_revoke(fm_store *s, fm_id company, fm_id id, int64_t now, fm_error *err);
 int fm__sq_spend_of(fm_store *s, fm_id company, fm_id agent, int64_t since, int64_t *usd_micro,
                     int64_t *tokens, fm_error *err);
 int fm__sq_ledger_open(fm_store *s, fm_id run, int64_t *usd_micro, int64_t *tokens,

@@ -110,7 +110,7 @@ int fm__sq_task_list(fm_store *s, const fm_task_filter *f, fm_task **out, size_t
     /* One statement covers every filter: a NULL parameter matches all. */
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks WHERE company_id=?1 "
                               "AND (?2 IS NULL OR status=?2) AND (?3 IS NULL OR assignee=?3) "
-                              "AND (?4 IS NULL OR goal_id=?4) ORDER BY id LIMIT ?5";
+                              "AND (?4 IS NULL OR goal_id=?4) AND id>?6 ORDER BY id LIMIT ?5";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
     if (!st)
@@ -120,6 +120,7 @@ int fm__sq_task_list(fm_store *s, const fm_task_filter *f, fm_task **out, size_t
     fm__sq_id(st, 3, f->assignee);
     fm__sq_id(st, 4, f->goal_id);
     sqlite3_bind_int64(st, 5, f->limit ? (int64_t)f->limit : -1);
+    sqlite3_bind_int64(st, 6, f->after_id);
     return fm__sq_collect(q, st, sizeof **out, read_task, (void **)out, n, err);
 }
 

@@ -1,0 +1,358 @@
+/*
+ * Tasks: list (filtered, paged by id), add, read with an ETag, change with
+ * If-Match, and check out. An agent's token sees only the tasks assigned to
+ * its agent, and checks them out for its run.
+ *
+ * The ETag is a hash of the task as the API shows it, so any change anyone
+ * makes (a person, an agent, the runtime) changes it; PATCH with a stale
+ * If-Match is 412 and changes nothing.
+ */
+#include "http/api.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500
+#define TITLE_MAX 500
+#define TEXT_MAX (64 * 1024)
+#define LEASE_DEFAULT_S 900
+
+static json_t *task_json(const fm_task *t, const char *assignee)
+{
+    return json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:I, s:I, s:i, s:s?, s:b, s:s, s:I, s:I, s:I}",
+                     "id", (json_int_t)t->id, "title", t->title, "body", t->body, "status",
+                     fm_task_status_name(t->status), "assignee", assignee, "goal",
+                     (json_int_t)t->goal_id, "parent", (json_int_t)t->parent_id, "priority",
+                     t->priority, "result", t->result, "tainted", t->tainted, "creator",
+                     t->creator ? t->creator : "", "checkout_run", (json_int_t)t->checkout_run,
+                     "created_us", (json_int_t)t->created_at, "updated_us",
+                     (json_int_t)t->updated_at);
+}
+
+/* "\"<32 hex digits>\"": a hash of the task's JSON (keys sorted). */
+static void etag_of(const json_t *j, char out[48])
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    unsigned char h[16];
+    char hex[33];
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, 48, "\"%s\"", hex);
+    free(text);
+}
+
+/* Agent handles by id, for answers. */
+typedef struct names {
+    fm_agent *v;
+    size_t n;
+} names;
+
+static int names_load(fm_api_req *rq, names *nm, fm_error *err)
+{
+    return rq->store->ops->agent_list(rq->store, rq->who.company_id, true, &nm->v, &nm->n, err);
+}
+
+static const char *name_of(const names *nm, fm_id id)
+{
+    return id ? fm__api_handle(nm->v, nm->n, id) : NULL;
+}
+
+/* The task the path names, if the caller may see it (else 404, as if it
+ * were not there: another company's or, for an agent, another agent's). */
+static bool path_task(fm_api_req *rq, fm_api_res *rs, fm_task *out)
+{
+    fm_id id;
+    fm_error err = {0};
+    if (!fm__api_id(rs, rq->params[0], "task", &id))
+        return false;
+    int rc = rq->store->ops->task_get(rq->store, id, out, &err);
+    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
+                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
+        fm_task_release(out);
+        rc = FM_ENOTFOUND;
+    }
+    if (rc == FM_ENOTFOUND)
+        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company",
+                      (long long)id);
+    else if (rc != FM_OK)
+        fm__api_fail(rs, &err);
+    return rc == FM_OK;
+}
+
+/* Answers with task `id` as it is now, and its ETag. */
+static void answer_task(fm_api_req *rq, fm_api_res *rs, int status)
+{
+    fm_task t;
+    names nm = {0};
+    fm_error err = {0};
+    if (!path_task(rq, rs, &t))
+        return;
+    if (names_load(rq, &nm, &err) != FM_OK) {
+        fm__api_fail(rs, &err);
+    } else {
+        json_t *j = task_json(&t, name_of(&nm, t.assignee));
+        etag_of(j, rs->etag);
+        fm__api_ok(rs, status, j);
+    }
+    fm_agent_list_free(nm.v, nm.n);
+    fm_task_release(&t);
+}
+
+static void list_tasks(fm_api_req *rq, fm_api_res *rs)
+{
+    fm_task_filter f = {.company_id = rq->who.company_id, .status = -1};
+    int64_t limit, after;
+    const char *v;
+    fm_error err = {0};
+    if (!fm__api_query_int(rq, rs, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
+        !fm__api_query_int(rq, rs, "after", 0, INT64_MAX, 0, &after))
+        return;
+    if ((v = fm__api_query(rq, "status")) && fm_task_status_parse(v, &f.status) != FM_OK) {
+        fm__api_error(rs, 422, "invalid", "status", "status %s: want one of %s", v,
+                      fm_task_status_words());
+        return;
+    }
+    if ((v = fm__api_query(rq, "assignee"))) {
+        fm_agent a;
+        if (!fm__api_agent(rq, rs, v, &a))
+            return;
+        f.assignee = a.id;
+        fm_agent_release(&a);
+    }
+    if (fm__api_is_agent(rq)) {
+        if (f.assignee && f.assignee != rq->who.agent_id) {
+            fm__api_error(rs, 403, "forbidden", "assignee",
+                          "an agent's token sees only its own tasks");
+            return;
+        }
+        f.assignee = rq->who.agent_id;
+    }
+    f.after_id = after;
+    f.limit = (size_t)limit + 1; /* one more says whether there is a next page */
+    fm_task *t = NULL;
+    size_t n = 0;
+    names nm = {0};
+    if (rq->store->ops->task_list(rq->store, &f, &t, &n, &err) != FM_OK ||
+        names_load(rq, &nm, &err) != FM_OK) {
+        fm_task_list_free(t, n);
+        fm__api_fail(rs, &err);
+        return;
+    }
+    bool more = n > (size_t)limit;
+    size_t shown = more ? (size_t)limit : n;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(arr, task_json(&t[i], name_of(&nm, t[i].assignee)));
+    json_t *next = more ? json_sprintf("%lld", (long long)t[shown - 1].id) : json_null();
+    fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "tasks", arr, "next", next));
+    fm_task_list_free(t, n);
+    fm_agent_list_free(nm.v, nm.n);
+}
+
+static const fm_api_field add_fields[] = {
+    {"title", FM_API_STRING, true},       {"body", FM_API_STRING_OR_NULL, false},
+    {"assignee", FM_API_STRING_OR_NULL, false}, {"priority", FM_API_INT, false},
+    {"goal", FM_API_INT, false},          {"parent", FM_API_INT, false},
+    {NULL},
+};
+
+static bool text_ok(fm_api_res *rs, const json_t *b, const char *key, size_t lo, size_t hi)
+{
+    const char *s = json_string_value(json_object_get(b, key));
+    if (!s || (strlen(s) >= lo && strlen(s) <= hi))
+        return true;
+    fm__api_error(rs, 422, "invalid", key, "%s: want %zu to %zu bytes", key, lo, hi);
+    return false;
+}
+
+static void add_task(fm_api_req *rq, fm_api_res *rs)
+{
+    json_t *b = fm__api_body(rq, rs, add_fields);
+    if (!b)
+        return;
+    fm_task t = {.company_id = rq->who.company_id, .priority = 2};
+    const char *who = json_string_value(json_object_get(b, "assignee"));
+    json_t *p = json_object_get(b, "priority");
+    fm_agent a;
+    fm_error err = {0};
+    bool ok = text_ok(rs, b, "title", 1, TITLE_MAX) && text_ok(rs, b, "body", 0, TEXT_MAX);
+    if (ok && p && (json_integer_value(p) < 0 || json_integer_value(p) > 3)) {
+        fm__api_error(rs, 422, "invalid", "priority", "priority: want 0 (highest) to 3");
+        ok = false;
+    }
+    if (ok && who && (ok = fm__api_agent(rq, rs, who, &a))) {
+        t.assignee = a.id;
+        fm_agent_release(&a);
+    }
+    if (ok) {
+        t.title = fm_xstrdup(json_string_value(json_object_get(b, "title")));
+        t.body = fm_xstrdup(json_string_value(json_object_get(b, "body")));
+        t.priority = p ? (int)json_integer_value(p) : 2;
+        t.goal_id = json_integer_value(json_object_get(b, "goal"));
+        t.parent_id = json_integer_value(json_object_get(b, "parent"));
+        if (fm_task_add(rq->store, rq->who.actor, &t, &err) == FM_OK) {
+            /* Answer as GET /v1/tasks/{id} would, ETag included. */
+            snprintf(rq->params[0], sizeof rq->params[0], "%lld", (long long)t.id);
+            answer_task(rq, rs, 201);
+        } else {
+            fm__api_fail(rs, &err);
+        }
+    }
+    fm_task_release(&t);
+    json_decref(b);
+}
+
+static void get_task(fm_api_req *rq, fm_api_res *rs)
+{
+    answer_task(rq, rs, 200);
+}
+
+static const fm_api_field patch_fields[] = {
+    {"status", FM_API_STRING, false},
+    {"assignee", FM_API_STRING_OR_NULL, false},
+    {"result", FM_API_STRING, false},
+    {NULL},
+};
+
+/* Whether If-Match (if sent, and not "*") is task t's ETag now: else 412. */
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t, fm_error *err)
+{
+    const char *match = fm__api_header(rq, "If-Match");
+    if (!match || strcmp(match, "*") == 0)
+        return true;
+    names nm = {0};
+    char now[48];
+    if (names_load(rq, &nm, err) != FM_OK) {
+        fm__api_fail(rs, err);
+        return false;
+    }
+    json_t *j = task_json(t, name_of(&nm, t->assignee));
+    etag_of(j, now);
+    json_decref(j);
+    fm_agent_list_free(nm.v, nm.n);
+    if (strcmp(match, now) == 0)
+        return true;
+    fm__api_error(rs, 412, "precondition_failed", NULL,
+                  "task %lld changed since you read it (ETag %s, If-Match %s): read it again",
+                  (long long)t->id, now, match);
+    return false;
+}
+
+/* Inside the caller's transaction: reads the task, checks If-Match, then
+ * assigns and moves. Any refusal leaves rs set and returns an error, so
+ * the caller rolls back and the PATCH is all or nothing. */
+static int apply_patch(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_error *err)
+{
+    fm_store *s = rq->store;
+    json_t *who = json_object_get(b, "assignee");
+    const char *st = json_string_value(json_object_get(b, "status"));
+    int to = -1;
+    fm_id agent = 0;
+    fm_task t;
+    if (st && fm_task_status_parse(st, &to) != FM_OK) {
+        fm__api_error(rs, 422, "invalid", "status", "status %s: want one of %s", st,
+                      fm_task_status_words());
+        return FM_EINVAL;
+    }
+    if (json_is_string(who)) {
+        fm_agent a;
+        if (!fm__api_agent(rq, rs, json_string_value(who), &a))
+            return FM_ENOTFOUND;
+        agent = a.id;
+        fm_agent_release(&a);
+    }
+    if (!path_task(rq, rs, &t))
+        return FM_ENOTFOUND;
+    int rc = etag_matches(rq, rs, &t, err) ? FM_OK : FM_ECONFLICT;
+    if (rc == FM_OK && who)
+        rc = fm_task_assign(s, rq->who.actor, t.company_id, t.id, agent, err);
+    if (rc == FM_OK && to >= 0)
+        rc = fm_task_move(s, rq->who.actor, t.company_id, t.id, (fm_task_status)to,
+                          json_string_value(json_object_get(b, "result")), err);
+    fm_task_release(&t);
+    return rc;
+}
+
+static void patch_task(fm_api_req *rq, fm_api_res *rs)
+{
+    json_t *b = fm__api_body(rq, rs, patch_fields);
+    fm_error err = {0};
+    if (!b || !text_ok(rs, b, "result", 0, TEXT_MAX)) {
+        json_decref(b);
+        return;
+    }
+    if (json_object_get(b, "result") && !json_object_get(b, "status")) {
+        fm__api_error(rs, 422, "invalid", "result", "result is kept with a move: send status too");
+        json_decref(b);
+        return;
+    }
+    /* One write transaction from the If-Match check to the change, so no
+     * other writer (the CLI, another server) slips in between. */
+    int rc = rq->store->ops->begin(rq->store, &err);
+    if (rc == FM_OK)
+        rc = fm_store_end(rq->store, apply_patch(rq, rs, b, &err), &err);
+    if (rc == FM_OK)
+        answer_task(rq, rs, 200);
+    else if (!rs->status)
+        fm__api_fail(rs, &err);
+    json_decref(b);
+}
+
+static const fm_api_field checkout_fields[] = {{"lease_s", FM_API_INT, false}, {NULL}};
+
+/* A checkout lease belongs to a run, so only an agent's token (which has
+ * one) can take it; another run holding it is 409. */
+static void checkout_task(fm_api_req *rq, fm_api_res *rs)
+{
+    json_t *b = fm__api_body(rq, rs, checkout_fields);
+    if (!b)
+        return;
+    json_t *l = json_object_get(b, "lease_s");
+    int64_t lease = l ? json_integer_value(l) : LEASE_DEFAULT_S;
+    json_decref(b);
+    fm_task t;
+    fm_error err = {0};
+    if (!fm__api_is_agent(rq)) {
+        fm__api_error(rs, 403, "forbidden", NULL,
+                      "a checkout is held by an agent's run: only an agent's token takes one");
+        return;
+    }
+    if (lease < 1 || lease > 86400) {
+        fm__api_error(rs, 422, "invalid", "lease_s", "lease_s: want 1 to 86400 seconds");
+        return;
+    }
+    if (!path_task(rq, rs, &t))
+        return;
+    int rc = fm_task_checkout(rq->store, rq->who.actor, rq->who.company_id, t.id, rq->who.run_id,
+                              lease * 1000000, &err);
+    fm_task_release(&t);
+    if (rc == FM_ECONFLICT)
+        fm__api_error(rs, 409, "conflict", NULL, "task %s is checked out by another run",
+                      rq->params[0]);
+    else if (rc != FM_OK)
+        fm__api_fail(rs, &err);
+    else
+        answer_task(rq, rs, 200);
+}
+
+static const fm_api_route routes[] = {
+    {.method = FM_HTTP_GET, .pattern = "/v1/tasks", .handler = list_tasks,
+     .least = FM_ROLE_VIEWER, .agents = true,
+     .summary = "Tasks by id, filtered by ?status= and ?assignee=, paged by ?limit= and "
+                "?after= (the answer's next)"},
+    {.method = FM_HTTP_POST, .pattern = "/v1/tasks", .handler = add_task,
+     .least = FM_ROLE_OPERATOR, .summary = "Add a task (an assignee wakes)"},
+    {.method = FM_HTTP_GET, .pattern = "/v1/tasks/{id}", .handler = get_task,
+     .least = FM_ROLE_VIEWER, .agents = true, .summary = "One task, with its ETag"},
+    {.method = FM_HTTP_PATCH, .pattern = "/v1/tasks/{id}", .handler = patch_task,
+     .least = FM_ROLE_OPERATOR,
+     .summary = "Assign and/or move a task; If-Match: ETag, else 412"},
+    {.method = FM_HTTP_POST, .pattern = "/v1/tasks/{id}/checkout", .handler = checkout_task,
+     .agents = true, .agents_only = true,
+     .summary = "Take a task's checkout lease for the token's run (agent tokens; 409 if held)"},
+};
+
+const fm_api_resource fm__api_tasks = {"tasks", routes, sizeof routes / sizeof routes[0]};

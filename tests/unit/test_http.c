@@ -1,0 +1,87 @@
+/* http: the OpenAPI document and the routes tables agree both ways, and the
+ * tables themselves are well formed. */
+#include "helpers.h"
+#include "http/api.h"
+
+#include <ctype.h>
+
+static const fm_api_route *find_route(const char *pattern, const char *method)
+{
+    for (size_t i = 0; i < fm__api_n_resources; i++)
+        for (size_t k = 0; k < fm__api_resources[i]->n_routes; k++) {
+            const fm_api_route *r = &fm__api_resources[i]->routes[k];
+            if (strcmp(r->pattern, pattern) == 0 &&
+                strcasecmp(fm__http_method_name(r->method), method) == 0)
+                return r;
+        }
+    return NULL;
+}
+
+static void every_route_is_documented_and_nothing_else(void **state)
+{
+    json_t *doc = fm__api_openapi();
+    assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(doc, "paths");
+    size_t routes = 0, documented = 0;
+    for (size_t i = 0; i < fm__api_n_resources; i++)
+        for (size_t k = 0; k < fm__api_resources[i]->n_routes; k++) {
+            const fm_api_route *r = &fm__api_resources[i]->routes[k];
+            char m[8];
+            size_t n = 0;
+            for (const char *p = fm__http_method_name(r->method); *p; p++)
+                m[n++] = (char)tolower((unsigned char)*p);
+            m[n] = 0;
+            json_t *op = json_object_get(json_object_get(paths, r->pattern), m);
+            if (!op)
+                fail_msg("%s %s is not in the OpenAPI document", m, r->pattern);
+            assert_non_null(json_object_get(op, "summary"));
+            routes++;
+        }
+    const char *path, *method;
+    json_t *item, *op;
+    json_object_foreach(paths, path, item) {
+        json_object_foreach(item, method, op) {
+            if (!find_route(path, method))
+                fail_msg("the document lists %s %s, which no route serves", method, path);
+            documented++;
+        }
+    }
+    assert_int_equal(routes, documented);
+    json_decref(doc);
+}
+
+static void routes_are_well_formed(void **state)
+{
+    for (size_t i = 0; i < fm__api_n_resources; i++)
+        for (size_t k = 0; k < fm__api_resources[i]->n_routes; k++) {
+            const fm_api_route *r = &fm__api_resources[i]->routes[k];
+            assert_true(r->pattern[0] == '/');
+            assert_non_null(r->handler);
+            assert_non_null(r->summary);
+            /* No two routes share a method and pattern. */
+            assert_ptr_equal(find_route(r->pattern, fm__http_method_name(r->method)), r);
+            /* Every {param} closes, and there are few enough of them. */
+            int params = 0;
+            for (const char *p = strchr(r->pattern, '{'); p; p = strchr(p + 1, '{')) {
+                assert_non_null(strchr(p, '}'));
+                params++;
+            }
+            assert_true(params <= FM_API_MAX_PARAMS);
+            /* Changes need at least an operator; only open routes go without a token. */
+            if (r->method != FM_HTTP_GET)
+                assert_true(r->least <= FM_ROLE_OPERATOR);
+            if (r->open)
+                assert_int_equal(r->method, FM_HTTP_GET);
+            if (r->agents_only)
+                assert_true(r->agents && !r->open);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_route_is_documented_and_nothing_else),
+        cmocka_unit_test(routes_are_well_formed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
