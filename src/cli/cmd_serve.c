@@ -211,6 +211,7 @@ static int serve_run(fm_cli *c, cli_args *a)
         free(ws);
         return cli_fail(c, rc);
     }
+    fm_http_set_runtime(sv.http, sv.rt);
     uv_signal_init(&loop, &sv.sigint);
     uv_signal_init(&loop, &sv.sigterm);
     sv.sigint.data = sv.sigterm.data = &sv;

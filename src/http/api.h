@@ -47,13 +47,26 @@ typedef struct fm_api_req {
     const char *witness_path;                         /* may be NULL */
     fm_api_caller who;
     void *conn;                                       /* the MHD connection (server.c) */
+    struct fm_runtime *rt;                            /* for /metrics; may be NULL */
 } fm_api_req;
 
 typedef struct fm_api_res {
     int status;
     json_t *body;             /* owned; sent as JSON */
+    char *text;               /* owned; sent as is instead of body, as content_type */
+    const char *content_type;
     char etag[48];            /* sent as ETag when set */
     char allow[64];           /* 405: the methods the path takes (Allow) */
+    const char *route;        /* the matched route's pattern (for the request metrics) */
+    /* An event stream (/v1/events): the server sends the company's events
+     * from `cursor` on as Server-Sent Events, only those about `agent` when
+     * it is set, until the client goes away. */
+    struct {
+        bool on;
+        fm_id company;
+        char cursor[48];
+        char agent[48];
+    } stream;
 } fm_api_res;
 
 typedef void (*fm_api_handler)(fm_api_req *rq, fm_api_res *rs);
@@ -77,7 +90,7 @@ typedef struct fm_api_resource {
 } fm_api_resource;
 
 extern const fm_api_resource fm__api_meta, fm__api_company, fm__api_agents, fm__api_tasks,
-    fm__api_approvals, fm__api_audit;
+    fm__api_approvals, fm__api_audit, fm__api_events, fm__api_metrics;
 extern const fm_api_resource *const fm__api_resources[];
 extern const size_t fm__api_n_resources;
 

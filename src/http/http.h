@@ -33,6 +33,10 @@ typedef struct fm_http_config {
  * saying why; an address that cannot be bound is FM_EIO. */
 int fm_http_new(uv_loop_t *loop, fm_store *s, const fm_http_config *cfg, fm_http **out,
                 fm_error *err);
+/* The runtime whose metrics /metrics shows and where request counts go
+ * (the server starts before it); NULL to forget it before it is freed. */
+struct fm_runtime;
+void fm_http_set_runtime(fm_http *h, struct fm_runtime *rt);
 /* The port actually bound (useful with port 0). */
 int fm_http_port(const fm_http *h);
 /* Stops accepting, closes every connection and starts closing the loop

@@ -16,9 +16,9 @@
  * request is always a 4xx naming what is wrong; a 500 means a bug or a
  * database failure, never bad input. Tokens are never logged or echoed.
  *
- * Server-Sent Events (/v1/events) and /metrics will be resources of their
- * own here: an entry in fm__api_resources, with a handler that answers from
- * the runtime's event queue and counters.
+ * Server-Sent Events (/v1/events) and /metrics are resources of their
+ * own here (api_events.c, api_metrics.c): their handlers check the caller
+ * and the cursor, and say what to stream or send; server.c streams.
  */
 #include "http/api.h"
 
@@ -29,8 +29,7 @@
 
 const fm_api_resource *const fm__api_resources[] = {
     &fm__api_meta, &fm__api_company, &fm__api_agents, &fm__api_tasks, &fm__api_approvals,
-    &fm__api_audit,
-    /* later: &fm__api_events (SSE), &fm__api_metrics (Prometheus) */
+    &fm__api_audit, &fm__api_events, &fm__api_metrics,
 };
 const size_t fm__api_n_resources = sizeof fm__api_resources / sizeof fm__api_resources[0];
 
@@ -334,6 +333,7 @@ void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_re
         return;
     }
     allow[0] = 0;
+    rs->route = found->pattern;
     if (!found->open && (!authenticate(s, rq, bearer, rs) || !allowed(found, rq, rs)))
         return;
     found->handler(rq, rs);

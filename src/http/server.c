@@ -22,6 +22,10 @@
 #include "http/http.h"
 #include "http/api.h"
 
+#include "firma/events.h"
+#include "firma/metrics.h"
+#include "firma/runtime.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -41,7 +45,30 @@ struct fm_http {
     const char *witness_path;
     int port;
     int open_handles;
+    fm_runtime *rt;           /* for /metrics and the request counts; may be NULL */
+    fm_metric *requests;      /* firma_http_requests_total{route,code} */
+    uv_timer_t sse_timer;     /* wakes the suspended event streams */
+    struct sse *streams;      /* open event streams */
 };
+
+/* An open event stream (GET /v1/events). Its connection is suspended while
+ * there is nothing to send; sse_timer resumes it to look again. */
+typedef struct sse {
+    fm_http *h;
+    struct MHD_Connection *conn;
+    fm_id company;
+    char cursor[FM_EVENT_CURSOR_MAX];
+    char agent[48];
+    fm_buf out;
+    size_t off;
+    bool suspended, ended;
+    int64_t last_sent_us;
+    struct sse *next, **prevp;
+} sse;
+
+#define SSE_LOOK_MS 250       /* how often a waiting stream looks for new events */
+#define SSE_KEEPALIVE_US (15 * 1000000LL)
+#define SSE_BATCH 200
 
 typedef struct request {
     fm_buf body;
@@ -81,6 +108,18 @@ static void reschedule(fm_http *h)
 
 static enum MHD_Result send_json(struct MHD_Connection *conn, const fm_api_res *rs)
 {
+    if (rs->text) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            strlen(rs->text), rs->text, MHD_RESPMEM_MUST_COPY);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type
+                                                                    : "text/plain");
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        enum MHD_Result ok = MHD_queue_response(conn, (unsigned)rs->status, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
     char *text = rs->body ? json_dumps(rs->body, JSON_COMPACT) : NULL;
     size_t len = text ? strlen(text) : 0;
     if (text) {
@@ -118,6 +157,130 @@ static enum MHD_Result answer_error(struct MHD_Connection *conn, int status, con
     return ok;
 }
 
+/* ---- request counts ------------------------------------------------------------ */
+
+/* firma_http_requests_total{route,code}: the route's pattern, not the path,
+ * so the label set stays bounded. */
+static void count_request(fm_http *h, const char *route, int status)
+{
+    if (!h->rt)
+        return;
+    if (!h->requests) {
+        static const char *const labels[] = {"route", "code"};
+        fm_error err;
+        if (fm_metrics_counter(fm_runtime_metrics(h->rt), "firma_http_requests_total",
+                               "HTTP requests answered, by route pattern and status code",
+                               labels, 2, &h->requests, &err) != FM_OK)
+            return;
+    }
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    fm_series_inc(fm_metric_with(h->requests, route ? route : "unmatched", code, NULL));
+}
+
+/* ---- event streams ---------------------------------------------------------------- */
+
+/* Appends the events after the stream's cursor (those it may see). */
+static void sse_refill(sse *st)
+{
+    fm_event *v = NULL;
+    size_t n = 0;
+    fm_error err;
+    char next[FM_EVENT_CURSOR_MAX];
+    if (fm_events_since(st->h->store, st->company, st->cursor, SSE_BATCH, &v, &n, next, &err) !=
+        FM_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (st->agent[0] && strcmp(v[i].agent, st->agent) != 0)
+            continue;
+        char *data = json_dumps(v[i].data, JSON_COMPACT);
+        fm_buf_addf(&st->out, "id: %s\nevent: %s\ndata: %s\n\n", v[i].cursor, v[i].type,
+                    data ? data : "{}");
+        free(data);
+    }
+    snprintf(st->cursor, sizeof st->cursor, "%s", next);
+    fm_event_list_free(v, n);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    sse *st = cls;
+    if (st->ended)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (st->off == st->out.len) {
+        fm_buf_reset(&st->out);
+        st->off = 0;
+        sse_refill(st);
+        if (!st->out.len && fm_now_us() - st->last_sent_us > SSE_KEEPALIVE_US)
+            fm_buf_adds(&st->out, ": keep-alive\n\n");
+    }
+    if (st->off == st->out.len) { /* nothing yet: wait for sse_timer */
+        st->suspended = true;
+        MHD_suspend_connection(st->conn);
+        return 0;
+    }
+    size_t n = st->out.len - st->off < max ? st->out.len - st->off : max;
+    memcpy(buf, st->out.ptr + st->off, n);
+    st->off += n;
+    st->last_sent_us = fm_now_us();
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    sse *st = cls;
+    *st->prevp = st->next;
+    if (st->next)
+        st->next->prevp = st->prevp;
+    fm_buf_release(&st->out);
+    free(st);
+}
+
+static void sse_look(uv_timer_t *t)
+{
+    fm_http *h = t->data;
+    bool any = false;
+    for (sse *st = h->streams; st; st = st->next)
+        if (st->suspended) {
+            st->suspended = false;
+            MHD_resume_connection(st->conn);
+            any = true;
+        }
+    if (any)
+        drive(h);
+}
+
+static enum MHD_Result sse_start(fm_http *h, struct MHD_Connection *conn, const fm_api_res *rs)
+{
+    sse *st = fm_xcalloc(1, sizeof *st);
+    st->h = h;
+    st->conn = conn;
+    st->company = rs->stream.company;
+    snprintf(st->cursor, sizeof st->cursor, "%s", rs->stream.cursor);
+    snprintf(st->agent, sizeof st->agent, "%s", rs->stream.agent);
+    st->last_sent_us = fm_now_us();
+    /* A comment first, so the client sees the stream open at once. */
+    fm_buf_adds(&st->out, ": firma events\n\n");
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, st, sse_free);
+    if (!r) {
+        fm_buf_release(&st->out);
+        free(st);
+        return MHD_NO;
+    }
+    st->next = h->streams;
+    if (st->next)
+        st->next->prevp = &st->next;
+    st->prevp = &h->streams;
+    h->streams = st;
+    MHD_add_response_header(r, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 static bool method_of(const char *m, fm_http_method *out)
 {
     for (int i = 0; i < FM_HTTP_METHOD_N; i++)
@@ -143,10 +306,13 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
         return ok;
     }
     fm_api_res rs = {0};
+    req.rt = h->rt;
     fm__api_dispatch(h->store, &req,
                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"), &rs);
-    enum MHD_Result ok = send_json(conn, &rs);
+    count_request(h, rs.route, rs.status);
+    enum MHD_Result ok = rs.stream.on ? sse_start(h, conn, &rs) : send_json(conn, &rs);
     json_decref(rs.body);
+    free(rs.text);
     return ok;
 }
 
@@ -274,7 +440,8 @@ int fm_http_new(uv_loop_t *loop, fm_store *s, const fm_http_config *cfg, fm_http
     h->body_limit = cfg->body_limit ? cfg->body_limit : DEFAULT_BODY_LIMIT;
     h->keys = cfg->keys;
     h->witness_path = cfg->witness_path;
-    unsigned flags = MHD_USE_EPOLL | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
                               (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                               h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -299,11 +466,20 @@ int fm_http_new(uv_loop_t *loop, fm_store *s, const fm_http_config *cfg, fm_http
                             cfg->listen);
     }
     h->poll.data = h;
-    h->open_handles = 2;
+    uv_timer_init(loop, &h->sse_timer);
+    h->sse_timer.data = h;
+    h->open_handles = 3;
+    uv_timer_start(&h->sse_timer, sse_look, SSE_LOOK_MS, SSE_LOOK_MS);
     uv_poll_start(&h->poll, UV_READABLE, on_poll);
     reschedule(h);
     *out = h;
     return FM_OK;
+}
+
+void fm_http_set_runtime(fm_http *h, fm_runtime *rt)
+{
+    if (h)
+        h->rt = rt;
 }
 
 int fm_http_port(const fm_http *h)
@@ -315,13 +491,23 @@ void fm_http_free(fm_http *h)
 {
     if (!h)
         return;
+    /* Event streams end: MHD may not stop with a connection suspended. */
+    for (sse *st = h->streams; st; st = st->next) {
+        st->ended = true;
+        if (st->suspended) {
+            st->suspended = false;
+            MHD_resume_connection(st->conn);
+        }
+    }
     /* libuv must stop watching the epoll fd before MHD closes it. */
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
+    uv_timer_stop(&h->sse_timer);
     MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
     uv_close((uv_handle_t *)&h->poll, on_closed);
     uv_close((uv_handle_t *)&h->timer, on_closed);
+    uv_close((uv_handle_t *)&h->sse_timer, on_closed);
 }
 
 /* A request without a connection (the fuzz target's) has no query
