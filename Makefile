@@ -91,11 +91,13 @@ test: deps-test
 	@tests/run.sh
 
 bench: deps
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory MODE=release build/release/firma
 	build/release/firma bench store
 	build/release/firma bench runtime
 	build/release/firma bench idle --agents 1000000
 	build/release/firma bench inflight --requests 2000
+	bench/api_load.sh 10
 
 clean:
 	rm -rf build

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages firma needs to build and test, skipping those
 # already installed. Called by `make run` and `make test`; safe to run again.
-# Usage: scripts/deps.sh [build|test]
+# Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev libuv1-dev
             libcurl4-openssl-dev libmicrohttpd-dev bubblewrap util-linux)
-test_pkgs=(libcmocka-dev sqlite3 python3 clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev sqlite3 python3 clang libclang-rt-14-dev wrk curl)
+bench_pkgs=(wrk curl sqlite3 python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
     want+=("${test_pkgs[@]}")
+elif [ "${1:-build}" = bench ]; then
+    want+=("${bench_pkgs[@]}")
 fi
 
 missing=()
