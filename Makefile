@@ -54,7 +54,7 @@ build/%/gen/web.c: scripts/embed.sh $(WEB_FILES)
 	@mkdir -p $(dir $@)
 	scripts/embed.sh --symbol fm__web_files dashboard=dashboard > $@
 
-$(B)/gen/%.o: $(B)/gen/%.c
+$(GEN_SRC:.c=.o): $(B)/gen/%.o: $(B)/gen/%.c
 	$(CC) -std=c17 -O1 -c $< -o $@
 
 $(B)/libfirma.a: $(LIB_OBJ)
