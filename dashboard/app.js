@@ -101,7 +101,7 @@ function notice(text, bad) {
 /* ---- state ---- */
 
 const state = {org: null, budget: null, tasks: [], approvals: [], agent: null, lastSeq: 0,
-               events: [], auditAfter: null};
+               events: [], auditAfter: null, openRuns: new Set()};
 
 /* ---- login ---- */
 
@@ -362,6 +362,41 @@ async function verifyAudit() {
 
 /* ---- agent page ---- */
 
+function when(us) {
+  return us ? new Date(Number(us) / 1000).toISOString().replace('T', ' ').replace(/\..*$/, '') : '';
+}
+
+function stepItem(st) {
+  return el('li', {class: 'step', data: {seq: st.seq}},
+    el('div', null, el('strong', null, '#' + st.seq + ' ' + st.kind + (st.tool ? ' ' + st.tool : '')),
+       el('span', {class: 'muted'}, ' ' + st.status + ' · prompt ' + st.prompt_bytes + ' B · ' +
+          st.tokens_in + ' in / ' + st.tokens_out + ' out tokens · ' + usd(st.usd_micro))),
+    st.request ? el('pre', null, st.request + (st.request_bytes > st.request.length ? ' …' : '')) : null,
+    st.response ? el('pre', {class: 'response'}, st.response + (st.response_bytes > st.response.length ? ' …' : '')) : null);
+}
+
+/* The agent's recent runs; a run's steps are read when it is opened. */
+async function runsList(handle) {
+  const d = await api('/v1/agents/' + encodeURIComponent(handle) + '/runs?limit=20');
+  const items = await Promise.all(d.runs.map(async (r) => {
+    const open = state.openRuns.has(r.id);
+    const steps = open ? (await api('/v1/runs/' + r.id + '/steps')).steps : [];
+    const toggle = () => {
+      if (open) state.openRuns.delete(r.id); else state.openRuns.add(r.id);
+      drawAgent(handle, false);
+    };
+    return el('li', {class: 'run', data: {run: r.id}},
+      el('div', {class: 'row'},
+        el('button', {type: 'button', class: 'small run-toggle', on: {click: toggle}}, open ? 'Hide steps' : 'Steps'),
+        el('strong', null, 'run ' + r.id), el('span', {class: 'status'}, r.status),
+        el('span', {class: 'muted'}, when(r.started_us) + ' · ' + r.steps + ' steps · ' + r.tool_calls +
+           ' tool calls · prompt ' + r.prompt_bytes + ' B · ' + usd(r.usd_micro))),
+      r.reason ? el('div', {class: 'muted'}, r.reason) : null,
+      open ? el('ol', {class: 'steps'}, steps.map(stepItem)) : null);
+  }));
+  return items.length ? el('ul', {class: 'runs'}, items) : el('p', {class: 'muted'}, 'No runs yet.');
+}
+
 function openAgent(handle) {
   state.agent = handle;
   location.hash = '#agent';
@@ -380,12 +415,13 @@ async function agentAction(handle, what, body) {
 
 async function drawAgent(handle, scroll) {
   const sec = $('#agent');
-  let a, tasks, events;
+  let a, tasks, events, runs;
   try {
     const h = encodeURIComponent(handle);
-    [a, tasks, events] = await Promise.all([
+    [a, tasks, events, runs] = await Promise.all([
       api('/v1/agents/' + h), allPages('/v1/tasks?limit=500&assignee=' + h, 'tasks', 4),
       api('/v1/audit?limit=1000&actor=' + encodeURIComponent('agent:' + handle)),
+      runsList(handle),
     ]);
   } catch (e) {
     if (e.status !== 401) notice('Could not read @' + handle + ': ' + e.message, true);
@@ -414,9 +450,10 @@ async function drawAgent(handle, scroll) {
     el('h3', null, 'Tasks'),
     tasks.length ? el('ul', null, tasks.map((t) => el('li', null, '#' + t.id + ' [' + t.status + '] ' + t.title)))
                  : el('p', {class: 'muted'}, 'No tasks.'),
+    el('h3', null, 'Runs'),
+    runs,
     el('h3', null, 'What it did (audit)'),
-    el('ol', {class: 'events'}, events.events.slice(-30).reverse().map(eventLine)),
-    el('p', {class: 'muted'}, 'Runs and their steps (prompt sizes, tool calls, cost per step) are not in the API yet.'));
+    el('ol', {class: 'events'}, events.events.slice(-30).reverse().map(eventLine)));
   sec.hidden = false;
   if (scroll) sec.scrollIntoView();
 }

@@ -124,10 +124,15 @@ async function main() {
       assert(await page.locator('#audit-table tbody tr').count() > 0, 'no audit rows');
     });
 
-    await check('the agent page shows what the API has for the CTO', async () => {
+    await check("the agent page shows the CTO's runs and a run's steps", async () => {
       await page.locator('#org-tree li.agent[data-agent="cto"] button.link').first().click();
-      await page.locator('#agent-body', {hasText: 'exec'}).waitFor();
       await page.locator('#agent-body', {hasText: 'Ship Slack alerts'}).waitFor();
+      const run = page.locator('#agent-body li.run').last(); // its first run: the Slack task
+      await run.locator('button.run-toggle').click();
+      const steps = page.locator('#agent-body li.run').last().locator('li.step');
+      await page.locator('#agent-body li.step', {hasText: 'make test'}).first().waitFor();
+      const text = (await steps.allTextContents()).join('\n');
+      assert(/prompt \d+ B/.test(text) && /write_file/.test(text), 'steps: ' + text.slice(0, 500));
       await shot(page, 'dashboard-agent.png');
     });
 
