@@ -25,9 +25,11 @@ LIB_SRC := $(sort $(wildcard src/base/*.c src/core/*.c src/core/store/*.c src/co
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEMPLATES := examples/solo-startup templates/minimal
 TEMPLATE_FILES := $(shell find $(TEMPLATES) -type f 2>/dev/null)
-GEN_SRC := $(B)/gen/templates.c
+GEN_SRC := $(B)/gen/templates.c $(B)/gen/web.c
+# The dashboard (docs/dashboard.md): plain files served from the binary.
+WEB_FILES := $(shell find dashboard -type f 2>/dev/null)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/templates.o
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/templates.o $(B)/gen/web.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -48,7 +50,11 @@ build/%/gen/templates.c: scripts/embed.sh $(TEMPLATE_FILES)
 	@mkdir -p $(dir $@)
 	scripts/embed.sh solo-startup=examples/solo-startup minimal=templates/minimal > $@
 
-$(B)/gen/templates.o: $(GEN_SRC)
+build/%/gen/web.c: scripts/embed.sh $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	scripts/embed.sh --symbol fm__web_files dashboard=dashboard > $@
+
+$(GEN_SRC:.c=.o): $(B)/gen/%.o: $(B)/gen/%.c
 	$(CC) -std=c17 -O1 -c $< -o $@
 
 $(B)/libfirma.a: $(LIB_OBJ)
@@ -69,10 +75,11 @@ units: $(UNIT_BIN)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/release/gen/templates.c
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/release/gen/templates.c build/release/gen/web.c
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
-	    $(PKG_CFLAGS) $< $(LIB_SRC) build/release/gen/templates.c -o $@ $(PKG_LIBS)
+	    $(PKG_CFLAGS) $< $(LIB_SRC) build/release/gen/templates.c build/release/gen/web.c \
+	    -o $@ $(PKG_LIBS)
 fuzzers: $(FUZZ_BIN)
 fuzz: fuzzers
 	@for f in $(FUZZ_BIN); do echo "== $$f ($(FUZZ_SECONDS) s)"; \

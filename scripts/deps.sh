@@ -6,7 +6,9 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libjansson-dev libfyaml-dev libsodium-dev libsqlite3-dev libuv1-dev
             libcurl4-openssl-dev libmicrohttpd-dev bubblewrap util-linux)
-test_pkgs=(libcmocka-dev sqlite3 python3 clang libclang-rt-14-dev wrk curl)
+# chromium, nodejs and npm: the dashboard's browser test (tests/e2e/dashboard.sh
+# runs `npm ci` in tests/browser for playwright-core, which drives this chromium).
+test_pkgs=(libcmocka-dev sqlite3 python3 clang libclang-rt-14-dev chromium wrk curl)
 bench_pkgs=(wrk curl sqlite3 python3)
 
 want=("${build_pkgs[@]}")
@@ -14,6 +16,12 @@ if [ "${1:-build}" = test ]; then
     want+=("${test_pkgs[@]}")
 elif [ "${1:-build}" = bench ]; then
     want+=("${bench_pkgs[@]}")
+fi
+
+# Node.js may come from elsewhere than Debian (nodesource, nvm): a working
+# node and npm on PATH will do.
+if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null; then
+    want+=(nodejs npm)
 fi
 
 missing=()

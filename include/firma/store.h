@@ -290,6 +290,10 @@ typedef struct fm_store_ops {
     int (*run_get)(fm_store *s, fm_id id, fm_run *out, fm_error *err);
     /* Runs not done or failed (queued, running, waiting), for recovery. */
     int (*run_list_open)(fm_store *s, fm_run **out, size_t *n, fm_error *err);
+    /* Agent `agent`'s runs with id < `before` (0: no bound), newest first, at
+     * most `limit`; the caller frees with fm_run_list_free. */
+    int (*run_list_agent)(fm_store *s, fm_id agent, fm_id before, size_t limit, fm_run **out,
+                          size_t *n, fm_error *err);
 
     int (*step_insert)(fm_store *s, fm_step *st, fm_error *err);
     int (*step_update)(fm_store *s, const fm_step *st, fm_error *err);

@@ -8,7 +8,8 @@
  *   first call      -> new `request` state; a declared Content-Length over the
  *                      limit is answered 413 at once (the body is never read)
  *   upload calls    -> the body is appended; past the limit, dropped
- *   final call      -> fm__api_dispatch answers it, or 413 if it was dropped
+ *   final call      -> a dashboard file (web.c) for GET / and /ui/..., else
+ *                      fm__api_dispatch answers it, or 413 if it was dropped
  *   on_completed    -> the state is freed
  * Handlers run on the loop between the runtime's callbacks and share its
  * store. That is safe because the runtime opens and ends every transaction
@@ -21,6 +22,7 @@
  */
 #include "http/http.h"
 #include "http/api.h"
+#include "http/web.h"
 
 #include "firma/events.h"
 #include "firma/metrics.h"
@@ -291,9 +293,31 @@ static bool method_of(const char *m, fm_http_method *out)
     return false;
 }
 
+/* One of the dashboard's files, with headers that keep the page to this
+ * origin (web.c). */
+static enum MHD_Result send_web(struct MHD_Connection *conn, const fm_web_file *f)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", f->type);
+    MHD_add_response_header(r, "Content-Security-Policy", fm__web_csp);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const char *url,
                                 const char *method, request *rq)
 {
+    fm_web_file wf;
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && fm__web_find(url, &wf))
+        return send_web(conn, &wf);
     fm_api_req req = {.path = url, .body = rq->body.ptr ? rq->body.ptr : "",
                       .body_len = rq->body.len, .store = h->store, .keys = h->keys,
                       .witness_path = h->witness_path, .conn = conn};

@@ -295,6 +295,63 @@ done <"$T/routes"
 [ -z "$bad" ] && ok "every documented route is served (401 without a token, 200 if open)" \
     || not_ok "documented routes served" "$bad"
 
+# ---- runs and their steps (read-only) ----
+# Two runs of A's cto as the runtime writes them (agents are paused here).
+RUNS=$(python3 - "$FIRMA_DB" <<'PY'
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+cid, aid = c.execute("SELECT a.company_id, a.id FROM agents a JOIN companies c ON c.id=a.company_id "
+                     "WHERE c.name='solo-startup' AND a.handle='cto'").fetchone()
+now = int(time.time() * 1e6)
+ids = []
+for status in ("done", "waiting"):
+    cur = c.execute("INSERT INTO runs(company_id, agent_id, status, reason, started_at) VALUES (?, ?, ?, 'x', ?)",
+                    (cid, aid, status, now))
+    ids.append(cur.lastrowid)
+c.execute("INSERT INTO steps(run_id, seq, kind, status, request, prompt_bytes, tokens_in, tokens_out, usd_micro, started_at) "
+          "VALUES (?, 1, 'model', 'finished', '{\"text\":\"hi\"}', 2048, 500, 20, 130, ?)", (ids[1], now))
+c.execute("INSERT INTO steps(run_id, seq, kind, status, tool, request, response, usd_micro, started_at) "
+          "VALUES (?, 2, 'tool', 'finished', 'exec', '{\"command\":\"make test\"}', ?, 0, ?)",
+          (ids[1], "é" * 5000, now))
+c.commit()
+print(ids[0], ids[1])
+PY
+)
+read -r RUN1 RUN2 <<<"$RUNS"
+req GET /v1/agents/cto/runs "$TA"
+expect 200 "GET /v1/agents/{handle}/runs" "\"id\":$RUN2"
+[ "$(jget runs.0.id)" = "$RUN2" ] && [ "$(jget runs.0.steps)" = 2 ] && [ "$(jget runs.0.tool_calls)" = 1 ] \
+    && [ "$(jget runs.0.usd_micro)" = 130 ] && [ "$(jget runs.0.prompt_bytes)" = 2048 ] \
+    && ok "runs: newest first, with their steps' totals" || not_ok "runs totals" "$BODY"
+req GET "/v1/agents/cto/runs?limit=1" "$TV"
+[ "$CODE" = 200 ] && [ "$(jget next)" = "$RUN2" ] && ok "runs page (a viewer may read them)" \
+    || not_ok "runs page" "$CODE $BODY"
+req GET "/v1/agents/cto/runs?limit=1&before=$RUN2" "$TV"
+[ "$(jget runs.0.id)" = "$RUN1" ] && [ -z "$(jget next)" ] && ok "runs: the next page, and the last" \
+    || not_ok "runs next page" "$BODY"
+req GET "/v1/agents/cto/runs?limit=0" "$TA"
+expect 422 "runs: a bad limit is 422" '"field":"limit"'
+req GET /v1/agents/nobody/runs "$TA"
+expect 404 "runs of an unknown agent: 404"
+req GET /v1/runs/$RUN2/steps "$TA"
+expect 200 "GET /v1/runs/{id}/steps" '"tool":"exec"'
+[ "$(jget steps.0.prompt_bytes)" = 2048 ] && [ "$(jget steps.1.request)" = '{"command":"make test"}' ] \
+    && [ "$(jget run.agent)" = cto ] && ok "steps: prompt size, tool call, the run's agent" \
+    || not_ok "steps fields" "$BODY"
+[ "$(jget steps.1.response_bytes)" = 10000 ] && [ "$(jget steps.1.response | wc -c)" -le 4097 ] \
+    && ok "a long result is cut on a UTF-8 boundary, its length given" || not_ok "cut" "$(jget steps.1.response_bytes)"
+req GET /v1/runs/$RUN2/steps "$TB"
+expect 404 "company B cannot read company A's run"
+req GET /v1/agents/cto/runs "$TB"
+[ "$CODE" = 200 ] && ! grep -q "\"id\":$RUN2," <<<"$BODY" && ok "company B's cto has none of A's runs" \
+    || not_ok "B's runs" "$BODY"
+req GET /v1/runs/$RUN2/steps "$TCEO"
+expect 403 "an agent's token cannot read runs"
+req GET /v1/runs/abc/steps "$TA"
+expect 404 "a run id that is not a number: 404"
+req GET /v1/runs/999999/steps "$TA"
+expect 404 "an unknown run: 404"
+
 # ---- revoking a token ends it at once ----
 VID=$("$FIRMA" "${A[@]}" token list --json | python3 -c 'import json,sys
 print([t["id"] for t in json.load(sys.stdin) if t["member"] == "vic"][0])')

@@ -909,6 +909,24 @@ static void runs_steps_approvals_and_notes(void **state)
     assert_int_equal(t->s->ops->run_list_open(t->s, &open, &n, &t->err), FM_OK);
     assert_int_equal(n, 0);
     fm_run_list_free(open, n);
+    /* An agent's runs, newest first, paged by id. */
+    fm_run r2 = {.company_id = t->company, .agent_id = cto, .status = FM_RUN_QUEUED};
+    assert_int_equal(t->s->ops->run_insert(t->s, &r2, &t->err), FM_OK);
+    fm_run *mine;
+    assert_int_equal(t->s->ops->run_list_agent(t->s, cto, 0, 10, &mine, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(mine[0].id, r2.id);
+    assert_int_equal(mine[1].id, r.id);
+    assert_string_equal(mine[1].reason, "ended its turn");
+    fm_run_list_free(mine, n);
+    assert_int_equal(t->s->ops->run_list_agent(t->s, cto, r2.id, 1, &mine, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(mine[0].id, r.id);
+    fm_run_list_free(mine, n);
+    assert_int_equal(t->s->ops->run_list_agent(t->s, cto + 100, 0, 10, &mine, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 0);
+    fm_run_list_free(mine, n);
 
     fm_approval ap = {.company_id = t->company, .agent_id = cto, .run_id = r.id,
                       .step_id = b.id, .kind = "tool", .tool = "exec",

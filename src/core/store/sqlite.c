@@ -559,6 +559,7 @@ const fm_store_ops fm__sqlite_ops = {
     .run_update = fm__sq_run_update,
     .run_get = fm__sq_run_get,
     .run_list_open = fm__sq_run_list_open,
+    .run_list_agent = fm__sq_run_list_agent,
     .step_insert = fm__sq_step_insert,
     .step_update = fm__sq_step_update,
     .step_list = fm__sq_step_list,

@@ -126,6 +126,8 @@ int fm__sq_run_insert(fm_store *s, fm_run *r, fm_error *err);
 int fm__sq_run_update(fm_store *s, const fm_run *r, fm_error *err);
 int fm__sq_run_get(fm_store *s, fm_id id, fm_run *out, fm_error *err);
 int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err);
+int fm__sq_run_list_agent(fm_store *s, fm_id agent, fm_id before, size_t limit, fm_run **out,
+                          size_t *n, fm_error *err);
 int fm__sq_step_insert(fm_store *s, fm_step *x, fm_error *err);
 int fm__sq_step_update(fm_store *s, const fm_step *x, fm_error *err);
 int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error *err);

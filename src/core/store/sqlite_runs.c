@@ -131,6 +131,22 @@ int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err)
     return fm__sq_collect(q, st, sizeof **out, read_run, (void **)out, n, err);
 }
 
+/* Newest first down the runs_agent index (agent_id, id). */
+int fm__sq_run_list_agent(fm_store *s, fm_id agent, fm_id before, size_t limit, fm_run **out,
+                          size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE agent_id=?1 AND "
+                              "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return prep_fail(err);
+    sqlite3_bind_int64(st, 1, agent);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    return fm__sq_collect(q, st, sizeof **out, read_run, (void **)out, n, err);
+}
+
 /* ---- steps ------------------------------------------------------------------------- */
 
 static const char *const step_kinds[] = {"model", "tool", "process"};

@@ -1,0 +1,76 @@
+# The dashboard in headless Chromium against the real binary on 127.0.0.1
+# (docs/dashboard.md): the example company plays its scenario until the
+# CTO's test run waits for approval; then the browser logs in, reads the org
+# chart, approves that call and sees the task move to done, and checks the
+# phone-sized layout. Screenshots go to tests/artifacts/.
+# Needs Debian's chromium and Node.js (scripts/deps.sh test); runs `npm ci`
+# in tests/browser when its node_modules is missing.
+. "$(dirname "$0")/lib.sh"
+export FIRMA_DB=$T/firma.db
+EX=$FIRMA_SRC/examples/solo-startup
+ART=$FIRMA_SRC/tests/artifacts
+BROWSER_DIR=$FIRMA_SRC/tests/browser
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null; then
+    not_ok "chromium and node are installed" "run scripts/deps.sh test"; finish
+fi
+if [ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
+    if (cd "$BROWSER_DIR" && timeout 120 npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1
+    then ok "npm ci in tests/browser"
+    else not_ok "npm ci in tests/browser" "$(tail -20 "$T/npm.log")"; finish; fi
+fi
+
+# The story up to the approvals (as scripts/run-example.sh plays it).
+run import "$EX"
+expect_rc 0 "import the example company"
+"$FIRMA" --as ana task add "Reach 100 paying customers this quarter" --to ceo --priority 0 \
+    --goal 1 --body "Plan it, split it across the team, and report weekly." >/dev/null
+"$FIRMA" agent set marketing --budget 0.01 >/dev/null
+run serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --until-idle
+expect_rc 0 "the scenario runs until the agents wait"
+run --json approvals
+expect_out 'make test' "the CTO's test run waits for approval"
+TOKEN=$("$FIRMA" token create ana --name browser --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# The server, on a free port of 127.0.0.1, with the runtime going on.
+"$FIRMA" serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --listen 127.0.0.1:0 \
+    >"$T/serve.out" 2>"$T/serve.err" &
+SERVE=$!
+trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
+HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
+if [ -n "$HP" ]; then ok "serve --listen says where it listens"; else
+    not_ok "serve --listen says where it listens" "$(cat "$T/serve.err")"; finish; fi
+
+# The files need no token and carry the CSP; a token is still needed for data.
+curl -s -D "$T/head" -o "$T/index" "$HP/"
+grep -qi "^Content-Security-Policy: default-src 'self'" "$T/head" && grep -q '/ui/app.js' "$T/index" \
+    && ok "GET / is the dashboard, with a Content-Security-Policy" || not_ok "GET /" "$(cat "$T/head")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/ui/app.js")
+[ "$code" = 200 ] && ok "GET /ui/app.js needs no token" || not_ok "GET /ui/app.js" "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/ui/../firma.db")
+[ "$code" = 404 ] && ok "a path outside the embedded files is 404" || not_ok "/ui/.." "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/v1/org")
+[ "$code" = 401 ] && ok "the API still needs a token" || not_ok "/v1/org without a token" "$code"
+
+mkdir -p "$ART"
+FIRMA_URL=$HP FIRMA_TOKEN=$TOKEN ARTIFACTS=$ART CHROMIUM=$CHROMIUM TAP_START=$n \
+    timeout 45 node "$BROWSER_DIR/dashboard.test.js" >"$T/node.out" 2>"$T/node.err"
+rc=$?
+cat "$T/node.out"
+nodes_ok=$(grep -c '^ok ' "$T/node.out")
+nodes_bad=$(grep -c '^not ok ' "$T/node.out")
+n=$((n + nodes_ok + nodes_bad))
+nfail=$((nfail + nodes_bad))
+if [ "$rc" -ne 0 ] && [ "$nodes_bad" -eq 0 ]; then
+    not_ok "the browser test ended cleanly" "exit $rc: $(tail -20 "$T/node.err")"
+fi
+
+kill $SERVE
+wait $SERVE
+RC=$?
+[ "$RC" -eq 0 ] && ok "the server stops on SIGTERM" || not_ok "server stop" "exit $RC: $(tail -5 "$T/serve.err")"
+trap 'rm -rf "$T"' EXIT
+finish
