@@ -13,13 +13,7 @@
 
 #include <string.h>
 
-struct fm__embedded {
-    const char *tmpl;
-    const char *path;
-    const unsigned char *data;
-    size_t len;
-};
-extern const struct fm__embedded fm__web_files[];
+#include "base/embedded.h"
 
 static const char ui_prefix[] = "/ui/";
 

@@ -869,13 +869,7 @@ static void write_skips_fired(void **state)
 
 /* ---- templates ---------------------------------------------------------------------- */
 
-struct fm__embedded {
-    const char *tmpl;
-    const char *path;
-    const unsigned char *data;
-    size_t len;
-};
-extern const struct fm__embedded fm__templates[];
+#include "base/embedded.h"
 
 static void template_names_match_table(void **state)
 {

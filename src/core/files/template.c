@@ -13,14 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Same layout as the struct scripts/embed.sh writes. */
-struct fm__embedded {
-    const char *tmpl;
-    const char *path;
-    const unsigned char *data;
-    size_t len;
-};
-extern const struct fm__embedded fm__templates[];
+#include "base/embedded.h"
 
 const char *fm_template_names(void)
 {
