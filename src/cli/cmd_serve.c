@@ -200,16 +200,12 @@ static int serve_run(fm_cli *c, cli_args *a)
     uv_loop_init(&loop);
     serve sv = {.c = c, .metrics_file = cli_opt(a, "metrics-file")};
     char *witness = cli_witness_path(c);
+    bool ran = false;
+    fm_runtime_stats st = {0};
     if ((rc = start_api(&sv, &loop, a, witness)) != FM_OK ||
         (rc = fm_runtime_new(&loop, c->store, &cfg, &sv.rt, &c->err)) != FM_OK) {
         fm_http_free(sv.http);
-        uv_run(&loop, UV_RUN_DEFAULT);
-        uv_loop_close(&loop);
-        if (sv.have_keys)
-            fm_keys_release(&sv.keys);
-        free(witness);
-        free(ws);
-        return cli_fail(c, rc);
+        goto out;
     }
     fm_http_set_runtime(sv.http, sv.rt);
     uv_signal_init(&loop, &sv.sigint);
@@ -224,31 +220,28 @@ static int serve_run(fm_cli *c, cli_args *a)
     }
     if ((rc = fm_runtime_start(sv.rt, on_idle, &sv, &c->err)) != FM_OK) {
         shut(&sv);
-        fm_runtime_free(sv.rt);
+    } else {
+        if (!c->json)
+            fprintf(stderr, "firma serve: running %s%s\n", c->db_path,
+                    cfg.until_idle ? " until there is nothing left to do" : " (Ctrl-C stops)");
         uv_run(&loop, UV_RUN_DEFAULT);
-        uv_loop_close(&loop);
-        if (sv.have_keys)
-            fm_keys_release(&sv.keys);
-        free(witness);
-        free(ws);
-        return cli_fail(c, rc);
+        st = *fm_runtime_stats_get(sv.rt);
+        if (sv.metrics_file) /* the last word: the same moment as the stats printed below */
+            write_metrics(&sv);
+        ran = true;
     }
-    if (!c->json)
-        fprintf(stderr, "firma serve: running %s%s\n", c->db_path,
-                cfg.until_idle ? " until there is nothing left to do" : " (Ctrl-C stops)");
-    uv_run(&loop, UV_RUN_DEFAULT);
-    fm_runtime_stats st = *fm_runtime_stats_get(sv.rt);
-    if (sv.metrics_file) /* the last word: the same moment as the stats printed below */
-        write_metrics(&sv);
     fm_runtime_free(sv.rt);
-    uv_run(&loop, UV_RUN_DEFAULT);
+out:
+    uv_run(&loop, UV_RUN_DEFAULT); /* the handles' close callbacks */
     uv_loop_close(&loop);
     if (sv.have_keys)
         fm_keys_release(&sv.keys);
     free(witness);
+    free(ws);
+    if (!ran)
+        return cli_fail(c, rc);
     checkpoint_all(c);
     print_stats(&st, c->json);
-    free(ws);
     return 0;
 }
 
