@@ -25,11 +25,7 @@
 
 typedef struct anthropic {
     fm_provider base;
-    fm_http_client *http;
-    char *url;  /* {base_url}/v1/messages */
-    char *auth; /* "x-api-key: KEY" */
-    char *key;  /* kept only to scrub it from error text */
-    bool freeing;
+    fm_llm_endpoint ep; /* {base_url}/v1/messages */
 } anthropic;
 
 typedef enum { BLOCK_NONE, BLOCK_TEXT, BLOCK_TOOL, BLOCK_OTHER } block_kind;
@@ -459,7 +455,7 @@ static int stream_end(void *ctx, fm_error *err)
     if (k->got_stop)
         return FM_OK;
     return fm_error_set(err, FM_EIO, PROV ": the stream from %s ended before message_stop",
-                        k->a->url);
+                        k->a->ep.url);
 }
 
 /* ---- the provider ------------------------------------------------------ */
@@ -480,7 +476,7 @@ static void on_http_done(void *ctx, int rc, fm_http_result *res, const fm_error 
     if (rc == FM_OK)
         rc = k->stream ? blocks_result(k, &r, &e) : parse_body(k, res, &r, &e);
     else
-        rc = fm__llm_fail(PROV, k->a->url, k->a->key, rc, res, err, &e);
+        rc = fm__llm_fail(PROV, k->a->ep.url, k->a->ep.key, rc, res, err, &e);
     if (rc == FM_OK) {
         r.http_status = res->status;
         r.attempts = res->attempts;
@@ -509,11 +505,11 @@ static int anthropic_call(fm_provider *p, const fm_llm_request *req, fm_llm_done
     k->stream = req->stream;
     fm_sse_sink sink = {stream_event, stream_end, stream_reset, k};
     const char *headers[3] = {"content-type: application/json", "anthropic-version: 2023-06-01",
-                              a->auth};
-    fm_http_request hr = {.url = a->url, .headers = headers, .n_headers = a->auth ? 3 : 2,
+                              a->ep.auth};
+    fm_http_request hr = {.url = a->ep.url, .headers = headers, .n_headers = a->ep.auth ? 3 : 2,
                           .body = body, .body_len = strlen(body),
                           .sse = req->stream ? &sink : NULL};
-    rc = fm__http_post(a->http, &hr, on_http_done, k, err);
+    rc = fm__http_post(a->ep.http, &hr, on_http_done, k, err);
     if (rc != FM_OK)
         call_free(k);
     return rc;
@@ -522,14 +518,8 @@ static int anthropic_call(fm_provider *p, const fm_llm_request *req, fm_llm_done
 static void anthropic_free(fm_provider *p)
 {
     anthropic *a = (anthropic *)p;
-    if (!a || a->freeing)
-        return; /* a `done` run by the cancellation below may free again */
-    a->freeing = true;
-    fm__http_client_free(a->http);
-    free(a->url);
-    free(a->auth);
-    free(a->key);
-    free(a);
+    if (a && fm__llm_endpoint_release(&a->ep))
+        free(a);
 }
 
 static const fm_provider_ops anthropic_ops = {
@@ -539,24 +529,15 @@ static const fm_provider_ops anthropic_ops = {
 };
 
 int fm_anthropic_new(uv_loop_t *loop, const fm_provider_config *cfg, fm_provider **out,
-                     fm_error *err)
+                  fm_error *err)
 {
     *out = NULL;
-    if (!cfg || !cfg->base_url || !cfg->base_url[0])
-        return fm_error_set(err, FM_EINVAL, PROV ": base_url is required");
-    if (cfg->api_key && !fm__llm_key_ok(cfg->api_key))
-        return fm_error_set(err, FM_EINVAL, PROV ": the API key contains control characters");
     anthropic *a = fm_xcalloc(1, sizeof *a);
     a->base.ops = &anthropic_ops;
-    int rc = fm__http_client_new(loop, cfg, PROV, &a->http, err);
+    int rc = fm__llm_endpoint_init(loop, cfg, PROV, "/v1/messages", "x-api-key: %s", &a->ep, err);
     if (rc != FM_OK) {
         free(a);
         return rc;
-    }
-    a->url = fm__llm_join_url(cfg->base_url, "/v1/messages");
-    if (cfg->api_key && cfg->api_key[0]) {
-        a->auth = fm_xasprintf("x-api-key: %s", cfg->api_key);
-        a->key = fm_xstrdup(cfg->api_key);
     }
     *out = &a->base;
     return FM_OK;

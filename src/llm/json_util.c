@@ -190,11 +190,44 @@ char *fm__llm_join_url(const char *base, const char *path)
     return fm_xasprintf("%.*s%s", (int)n, base, path);
 }
 
-bool fm__llm_key_ok(const char *key)
+static bool key_ok(const char *key)
 {
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return false;
+    return true;
+}
+
+int fm__llm_endpoint_init(uv_loop_t *loop, const fm_provider_config *cfg, const char *prov,
+                          const char *path, const char *auth_fmt, fm_llm_endpoint *ep,
+                          fm_error *err)
+{
+    memset(ep, 0, sizeof *ep);
+    if (!cfg || !cfg->base_url || !cfg->base_url[0])
+        return fm_error_set(err, FM_EINVAL, "%s: base_url is required", prov);
+    if (cfg->api_key && !key_ok(cfg->api_key))
+        return fm_error_set(err, FM_EINVAL, "%s: the API key contains control characters", prov);
+    int rc = fm__http_client_new(loop, cfg, prov, &ep->http, err);
+    if (rc != FM_OK)
+        return rc;
+    ep->url = fm__llm_join_url(cfg->base_url, path);
+    /* Local servers (llama.cpp, Ollama, vLLM) often run without a key. */
+    if (cfg->api_key && cfg->api_key[0]) {
+        ep->auth = fm_xasprintf(auth_fmt, cfg->api_key);
+        ep->key = fm_xstrdup(cfg->api_key);
+    }
+    return FM_OK;
+}
+
+bool fm__llm_endpoint_release(fm_llm_endpoint *ep)
+{
+    if (ep->freeing)
+        return false;
+    ep->freeing = true;
+    fm__http_client_free(ep->http);
+    free(ep->url);
+    free(ep->auth);
+    free(ep->key);
     return true;
 }
 

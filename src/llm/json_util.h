@@ -49,8 +49,25 @@ int fm__llm_fail(const char *prov, const char *url, const char *secret, int rc,
 int fm__llm_check_request(const char *prov, const fm_llm_request *req, fm_error *err);
 /* "<base without trailing slashes><path>"; the caller frees it. */
 char *fm__llm_join_url(const char *base, const char *path);
-/* An API key goes into a header line: refuse CR, LF and other controls. */
-bool fm__llm_key_ok(const char *key);
+/* What every HTTP provider holds: its client, the endpoint's URL, the
+ * header that carries the key (NULL without a key) and the key itself
+ * (kept only to scrub it from error text). */
+typedef struct fm_llm_endpoint {
+    fm_http_client *http;
+    char *url;
+    char *auth;
+    char *key;
+    bool freeing;
+} fm_llm_endpoint;
+/* Checks cfg (a base URL; a key without control characters, as it goes into
+ * a header line) and sets up `ep` for base_url + `path`, with the auth
+ * header `auth_fmt` ("Authorization: Bearer %s") filled with the key. */
+int fm__llm_endpoint_init(uv_loop_t *loop, const fm_provider_config *cfg, const char *prov,
+                          const char *path, const char *auth_fmt, fm_llm_endpoint *ep,
+                          fm_error *err);
+/* Cancels its requests (each `done` runs) and frees it; false if it was
+ * already being freed (a `done` run by the cancellation freeing again). */
+bool fm__llm_endpoint_release(fm_llm_endpoint *ep);
 
 /* Runs `done` with a finished response, then releases what it left. */
 void fm__llm_deliver(fm_llm_done done, void *ctx, fm_llm_response *r);

@@ -21,11 +21,7 @@
 
 typedef struct openai {
     fm_provider base;
-    fm_http_client *http;
-    char *url;  /* {base_url}/chat/completions */
-    char *auth; /* "Authorization: Bearer KEY", or NULL for keyless servers */
-    char *key;  /* kept only to scrub it from error text */
-    bool freeing;
+    fm_llm_endpoint ep; /* {base_url}/chat/completions */
 } openai;
 
 /* One streamed tool call, assembled from deltas that share its index. */
@@ -364,7 +360,7 @@ static int stream_end(void *ctx, fm_error *err)
     ocall *k = ctx;
     if (k->got_done)
         return FM_OK;
-    return fm_error_set(err, FM_EIO, PROV ": the stream from %s ended before [DONE]", k->o->url);
+    return fm_error_set(err, FM_EIO, PROV ": the stream from %s ended before [DONE]", k->o->ep.url);
 }
 
 static int stream_result(ocall *k, fm_llm_response *r, fm_error *err)
@@ -401,7 +397,7 @@ static void on_http_done(void *ctx, int rc, fm_http_result *res, const fm_error 
     if (rc == FM_OK)
         rc = k->stream ? stream_result(k, &r, &e) : parse_body(res, &r, &e);
     else
-        rc = fm__llm_fail(PROV, k->o->url, k->o->key, rc, res, err, &e);
+        rc = fm__llm_fail(PROV, k->o->ep.url, k->o->ep.key, rc, res, err, &e);
     if (rc == FM_OK) {
         r.http_status = res->status;
         r.attempts = res->attempts;
@@ -429,11 +425,11 @@ static int openai_call(fm_provider *p, const fm_llm_request *req, fm_llm_done do
     k->ctx = ctx;
     k->stream = req->stream;
     fm_sse_sink sink = {stream_event, stream_end, stream_reset, k};
-    const char *headers[2] = {"Content-Type: application/json", o->auth};
-    fm_http_request hr = {.url = o->url, .headers = headers, .n_headers = o->auth ? 2 : 1,
+    const char *headers[2] = {"Content-Type: application/json", o->ep.auth};
+    fm_http_request hr = {.url = o->ep.url, .headers = headers, .n_headers = o->ep.auth ? 2 : 1,
                           .body = body, .body_len = strlen(body),
                           .sse = req->stream ? &sink : NULL};
-    rc = fm__http_post(o->http, &hr, on_http_done, k, err);
+    rc = fm__http_post(o->ep.http, &hr, on_http_done, k, err);
     if (rc != FM_OK)
         call_free(k);
     return rc;
@@ -442,14 +438,8 @@ static int openai_call(fm_provider *p, const fm_llm_request *req, fm_llm_done do
 static void openai_free(fm_provider *p)
 {
     openai *o = (openai *)p;
-    if (!o || o->freeing)
-        return; /* a `done` run by the cancellation below may free again */
-    o->freeing = true;
-    fm__http_client_free(o->http);
-    free(o->url);
-    free(o->auth);
-    free(o->key);
-    free(o);
+    if (o && fm__llm_endpoint_release(&o->ep))
+        free(o);
 }
 
 static const fm_provider_ops openai_ops = {
@@ -462,22 +452,12 @@ int fm_openai_new(uv_loop_t *loop, const fm_provider_config *cfg, fm_provider **
                   fm_error *err)
 {
     *out = NULL;
-    if (!cfg || !cfg->base_url || !cfg->base_url[0])
-        return fm_error_set(err, FM_EINVAL, PROV ": base_url is required");
-    if (cfg->api_key && !fm__llm_key_ok(cfg->api_key))
-        return fm_error_set(err, FM_EINVAL, PROV ": the API key contains control characters");
     openai *o = fm_xcalloc(1, sizeof *o);
     o->base.ops = &openai_ops;
-    int rc = fm__http_client_new(loop, cfg, PROV, &o->http, err);
+    int rc = fm__llm_endpoint_init(loop, cfg, PROV, "/chat/completions", "Authorization: Bearer %s", &o->ep, err);
     if (rc != FM_OK) {
         free(o);
         return rc;
-    }
-    o->url = fm__llm_join_url(cfg->base_url, "/chat/completions");
-    /* Local servers (llama.cpp, Ollama, vLLM) often run without a key. */
-    if (cfg->api_key && cfg->api_key[0]) {
-        o->auth = fm_xasprintf("Authorization: Bearer %s", cfg->api_key);
-        o->key = fm_xstrdup(cfg->api_key);
     }
     *out = &o->base;
     return FM_OK;
