@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "firma/base.h"
+#include "pyserver.h"
 #include "firma/tools.h"
 
 #include <arpa/inet.h>
@@ -30,56 +31,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 typedef struct server {
-    pid_t pid;
-    int to_child; /* its stdin: closing it stops the server */
-    int from_child;
-    int port;
-    char log[64];
+    pyserver py;
 } server;
 
 /* ---- the server process ------------------------------------------------ */
 
-static int read_port(int fd)
-{
-    char line[32];
-    size_t n = 0;
-    while (n < sizeof line - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
-        n++;
-    line[n] = '\0';
-    int64_t port = 0;
-    return fm_parse_i64(line, &port) == FM_OK ? (int)port : 0;
-}
-
 static int group_setup(void **state)
 {
     server *s = fm_xcalloc(1, sizeof *s);
-    const char *src = getenv("FIRMA_SRC");
-    char *script = fm_xasprintf("%s/tests/fetch_server.py", src ? src : ".");
-    snprintf(s->log, sizeof s->log, "/tmp/firma-fetch-XXXXXX");
-    int fd = mkstemp(s->log);
-    assert_true(fd >= 0);
-    close(fd);
-    int in[2], out[2];
-    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    char *argv[] = {"python3", script, "--log", s->log, NULL};
-    int rc = posix_spawnp(&s->pid, "python3", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    free(script);
-    close(in[0]);
-    close(out[1]);
-    assert_int_equal(rc, 0);
-    s->to_child = in[1];
-    s->from_child = out[0];
-    s->port = read_port(s->from_child);
-    assert_true(s->port > 0);
+    pyserver_start(&s->py, "fetch_server.py", NULL);
     *state = s;
     return 0;
 }
@@ -87,16 +48,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     server *s = *state;
-    close(s->to_child);
-    int status;
-    for (int i = 0; i < 100 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
-        usleep(20000);
-    if (kill(s->pid, 0) == 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
-    }
-    close(s->from_child);
-    unlink(s->log);
+    pyserver_stop(&s->py);
     free(s);
     return 0;
 }
@@ -105,7 +57,7 @@ static int group_teardown(void **state)
 static json_t *records(server *s, const char *event, const char *path)
 {
     fm_buf b = FM_BUF_INIT;
-    assert_int_equal(fm_buf_read_file(&b, s->log, 64u << 20), FM_OK);
+    assert_int_equal(fm_buf_read_file(&b, s->py.log, 64u << 20), FM_OK);
     json_t *arr = json_array();
     for (size_t at = 0; at < b.len;) {
         const char *nl = memchr(b.ptr + at, '\n', b.len - at);
@@ -177,7 +129,7 @@ static fm_tool_limits limits(size_t max_bytes, int64_t timeout_s)
 
 static char *url_of(server *s, const char *path)
 {
-    return fm_xasprintf("http://127.0.0.1:%d%s", s->port, path);
+    return fm_xasprintf("http://127.0.0.1:%d%s", s->py.port, path);
 }
 
 static fm_tool_job *start(uv_loop_t *loop, const char *url, fm_tool_limits lim, got *g)
@@ -393,7 +345,7 @@ static void redirect_is_reported_not_followed(void **state)
     got g;
     fetch_path(s, "/redirect", limits(0, 0), &g);
     expect_ok(&g, "HTTP 302 Found\n");
-    char *loc = fm_xasprintf("\nLocation: http://127.0.0.1:%d/target\n", s->port);
+    char *loc = fm_xasprintf("\nLocation: http://127.0.0.1:%d/target\n", s->py.port);
     expect_text(&g, loc);
     free(loc);
     expect_text(&g, "not followed");
@@ -545,7 +497,7 @@ static void only_http_and_https(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[128];
-        snprintf(url, sizeof url, cases[i].fmt, s->port);
+        snprintf(url, sizeof url, cases[i].fmt, s->py.port);
         got g;
         fetch(url, limits(0, 5), &g);
         expect_refused(&g, cases[i].why);
@@ -558,7 +510,7 @@ static void only_http_and_https(void **state)
 static void userinfo_is_refused(void **state)
 {
     server *s = *state;
-    char *url = fm_xasprintf("http://user:secret@127.0.0.1:%d/userinfo", s->port);
+    char *url = fm_xasprintf("http://user:secret@127.0.0.1:%d/userinfo", s->py.port);
     got g;
     fetch(url, limits(0, 5), &g);
     expect_refused(&g, "it carries a user name or password");
@@ -608,7 +560,7 @@ static void host_confusion_is_refused_or_consistent(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[256];
-        snprintf(url, sizeof url, cases[i].fmt, s->port);
+        snprintf(url, sizeof url, cases[i].fmt, s->py.port);
         char *args = args_for(url);
         char *policy = fm_tool_resource("http_fetch", args);
         free(args);
@@ -634,7 +586,7 @@ static void host_confusion_is_refused_or_consistent(void **state)
     /* An IPv6 literal passes (policy saw "::1"): curl goes to ::1, where our
      * server, on 127.0.0.1 only, is not. */
     char url[64];
-    snprintf(url, sizeof url, "http://[::1]:%d/t20", s->port);
+    snprintf(url, sizeof url, "http://[::1]:%d/t20", s->py.port);
     got g;
     fetch(url, limits(0, 5), &g);
     assert_true(g.res.is_error);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "firma/base.h"
+#include "pyserver.h"
 #include "firma/llm.h"
 #include "llm/http_client.h"
 
@@ -40,60 +41,21 @@
 #define SCHEMA2 "{\"type\":\"object\",\"properties\":{\"tz\":{\"type\":\"string\"}}}"
 #define DESC1 "The weather for a city."
 
-extern char **environ;
-
 typedef enum { OPENAI, ANTHROPIC } api;
 static const char *const API_NAME[] = {"openai", "anthropic"};
 
 typedef struct server {
-    pid_t pid;
-    int to_child; /* its stdin: closing it stops the server */
-    int from_child;
-    int port;
-    char log[64];
+    pyserver py;
     int seq; /* makes model names (and so the server's counters) unique */
 } server;
 
 /* ---- the server process ------------------------------------------------ */
 
-static int read_port(int fd)
-{
-    char line[32];
-    size_t n = 0;
-    while (n < sizeof line - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
-        n++;
-    line[n] = '\0';
-    int64_t port = 0;
-    return fm_parse_i64(line, &port) == FM_OK ? (int)port : 0;
-}
-
 static int group_setup(void **state)
 {
     server *s = fm_xcalloc(1, sizeof *s);
-    const char *src = getenv("FIRMA_SRC");
-    char *script = fm_xasprintf("%s/tests/llm_server.py", src ? src : ".");
-    snprintf(s->log, sizeof s->log, "/tmp/firma-llm-XXXXXX");
-    int fd = mkstemp(s->log);
-    assert_true(fd >= 0);
-    close(fd);
-    int in[2], out[2];
-    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    char *argv[] = {"python3", script, "--log", s->log, "--key", KEY, NULL};
-    int rc = posix_spawnp(&s->pid, "python3", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    free(script);
-    close(in[0]);
-    close(out[1]);
-    assert_int_equal(rc, 0);
-    s->to_child = in[1];
-    s->from_child = out[0];
-    s->port = read_port(s->from_child);
-    assert_true(s->port > 0);
+    static const char *const extra[] = {"--key", KEY, NULL};
+    pyserver_start(&s->py, "llm_server.py", extra);
     *state = s;
     return 0;
 }
@@ -101,16 +63,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     server *s = *state;
-    close(s->to_child);
-    int status;
-    for (int i = 0; i < 100 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
-        usleep(20000);
-    if (kill(s->pid, 0) == 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
-    }
-    close(s->from_child);
-    unlink(s->log);
+    pyserver_stop(&s->py);
     free(s);
     return 0;
 }
@@ -119,7 +72,7 @@ static int group_teardown(void **state)
 static json_t *requests_for(server *s, const char *model)
 {
     fm_buf b = FM_BUF_INIT;
-    assert_int_equal(fm_buf_read_file(&b, s->log, 64u << 20), FM_OK);
+    assert_int_equal(fm_buf_read_file(&b, s->py.log, 64u << 20), FM_OK);
     json_t *arr = json_array();
     for (size_t at = 0; at < b.len;) {
         const char *nl = memchr(b.ptr + at, '\n', b.len - at);
@@ -156,7 +109,7 @@ static fm_provider_config test_config(void)
 static fm_provider *make_provider(uv_loop_t *loop, server *s, api which, fm_provider_config cfg)
 {
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, which == OPENAI ? "/v1/" : "");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->py.port, which == OPENAI ? "/v1/" : "");
     cfg.base_url = url;
     cfg.api_key = KEY;
     fm_provider *p = NULL;
@@ -825,7 +778,7 @@ static void server_rejects_off_format_requests(void **state)
     fm_provider_config cfg = test_config();
     fm_http_client *c;
     assert_int_equal(fm__http_client_new(&loop, &cfg, "raw", &c, NULL), FM_OK);
-    char *url = fm_xasprintf("http://127.0.0.1:%d/v1/chat/completions", s->port);
+    char *url = fm_xasprintf("http://127.0.0.1:%d/v1/chat/completions", s->py.port);
     const char *headers[] = {"Content-Type: application/json", "Authorization: Bearer " KEY};
     const char *bodies[] = {
         "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
