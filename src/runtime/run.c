@@ -592,6 +592,25 @@ void fm__run_next_call(run *r)
 
 /* ---- starting ------------------------------------------------------------------------- */
 
+/* The task and taint of run `id` (the run that asked for an approval). */
+static void asker_of(fm_store *s, fm_id id, fm_id *task, bool *tainted)
+{
+    fm_run rec;
+    fm_wake *w = NULL;
+    size_t n = 0;
+    *task = 0;
+    *tainted = false;
+    if (s->ops->run_get(s, id, &rec, NULL) == FM_OK) {
+        *tainted = rec.tainted;
+        fm_run_release(&rec);
+    }
+    if (s->ops->wake_of_run(s, id, &w, &n, NULL) == FM_OK)
+        for (size_t i = 0; i < n && !*task; i++)
+            if (w[i].kind == FM_WAKE_TASK)
+                *task = w[i].ref;
+    fm_wake_list_free(w, n);
+}
+
 /* The held call behind a decided approval: finish its step first (the claim
  * that makes it run at most once), then run it if approved. The result is
  * kept on the step, where the context shows it to the agent. Returns true
@@ -616,9 +635,14 @@ static bool settle_held_call(run *r, const fm_approval *a)
         if (s->ops->step_update(s, st, &err) != FM_OK)
             break;
         fm_tool_result res = {0};
+        /* It runs as it would have in the run that asked: that run's task,
+         * and its taint (what the call writes is marked as it would have
+         * been). */
         fm_tool_ctx tc = {.store = s, .company = r->company, .agent = r->agent, .run = r->id,
                           .step = st->id, .handle = r->agent_rec.handle,
                           .workspace = r->workspace};
+        asker_of(s, a->run_id, &tc.task, &tc.tainted);
+        r->ctx.tainted |= tc.tainted;
         free(st->response);
         st->response = NULL;
         if (a->status != FM_APPROVAL_APPROVED) {

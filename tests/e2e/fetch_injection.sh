@@ -51,6 +51,15 @@ check "and no request for it left firma" \
     test "$(grep -c '"event": "request"' "$T/web.log")" -eq 1
 run approvals
 expect_out "message" "the owner sees it in firma approvals"
+# Approved anyway, the message goes out marked as outside content, as it
+# would have in the run that read the page.
+id=$(q "SELECT id FROM approvals WHERE tool='message'")
+run --as ana approve "$id" --why "checked by hand"
+run serve --until-idle --scenario "$T/scenario.yaml"
+check "once approved, the held message was sent" \
+    test "$(q "SELECT count(*) FROM messages WHERE sender='agent:scout'")" -eq 1
+check "marked tainted, as its run was" \
+    test "$(q "SELECT tainted FROM messages WHERE sender='agent:scout'")" -eq 1
 run audit verify
 expect_rc 0 "the audit chain is intact"
 finish
