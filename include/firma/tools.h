@@ -76,6 +76,10 @@ typedef struct fm_tool_limits {
     int64_t fetch_timeout_s;  /* whole request; default 30 */
 } fm_tool_limits;
 
+/* Fills the zero fields of `l` with the defaults above. The runtime applies
+ * them to its own copy, which process agents use too. */
+void fm_tool_limits_defaults(fm_tool_limits *l);
+
 /* True for the tools that must be started with fm_tool_start (they wait on
  * a child process or the network); the others run with fm_tool_run. */
 bool fm_tool_is_async(const char *tool);

@@ -28,6 +28,7 @@
 
 static void defaults(fm_runtime_config *c)
 {
+    fm_tool_limits_defaults(&c->tools);
     if (c->max_model_calls <= 0)
         c->max_model_calls = 16;
     if (c->max_repeats <= 0)

@@ -11,7 +11,7 @@ bool fm_tool_is_async(const char *tool)
     return tool && (strcmp(tool, "exec") == 0 || strcmp(tool, "http_fetch") == 0);
 }
 
-static void defaults(fm_tool_limits *l)
+void fm_tool_limits_defaults(fm_tool_limits *l)
 {
     if (l->exec_timeout_s <= 0)
         l->exec_timeout_s = 300;
@@ -30,7 +30,7 @@ int fm_tool_start(uv_loop_t *loop, const fm_tool_ctx *ctx, const fm_tool_limits 
                   fm_tool_job **job, fm_error *err)
 {
     fm_tool_limits l = limits ? *limits : (fm_tool_limits){0};
-    defaults(&l);
+    fm_tool_limits_defaults(&l);
     *job = NULL;
     if (tool && strcmp(tool, "exec") == 0)
         return fm__exec_start(loop, ctx, &l, args_json, done, arg, job, err);
