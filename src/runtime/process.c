@@ -254,9 +254,11 @@ static void on_exit_(void *arg, fm_child_result *res)
     bool ok = !res->timed_out && !res->killed && !res->sandbox_failed &&
               res->term_signal == 0 && res->exit_code == 0;
     char *err_tail = tail(&res->err, 2000);
-    json_t *o = json_pack("{s:i, s:b, s:s, s:s, s:b}", "exit_code", res->exit_code, "timed_out",
-                          res->timed_out, "stdout", text ? out : "", "stderr",
-                          err_tail,
+    /* "act": whether its actions are to be taken, decided once, here; a
+     * resumed run reads it rather than deciding again from part of it. */
+    json_t *o = json_pack("{s:b, s:i, s:i, s:b, s:s, s:s, s:b}", "act", ok && text, "exit_code",
+                          res->exit_code, "signal", res->term_signal, "timed_out",
+                          res->timed_out, "stdout", text ? out : "", "stderr", err_tail,
                           "stdout_cut", res->out_cut);
     char *resp = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -385,8 +387,7 @@ void fm__process_resume(run *r, fm_step *v, size_t n)
      * interrupted midway is of unknown outcome (never run twice); a held one
      * stays held. */
     json_t *o = json_loads(v[p].response ? v[p].response : "{}", 0, NULL);
-    bool ok = json_integer_value(json_object_get(o, "exit_code")) == 0 &&
-              !json_is_true(json_object_get(o, "timed_out"));
+    bool ok = json_is_true(json_object_get(o, "act"));
     bool held = false;
     for (size_t i = p + 1; i < n; i++) {
         if (v[i].status == FM_STEP_STARTED && v[i].response)
