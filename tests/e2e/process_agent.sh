@@ -100,6 +100,15 @@ check "it did not wait for the program (took $(( $(date +%s) - start )) s)" test
 run task show 3
 expect_out "the program ran longer than 1 s and was killed" "the task says it was killed"
 check "no sleep 300 is left running" bash -c '! pgrep -f "sleep 30[0]"'
+# The default limits hold without --tool-timeout: 1.5 GiB is over the
+# default 1 GiB of memory.
+run hire hog --title Hog --manager ceo --kind process --autonomy 1 --grant complete_task:allow \
+    --command "/usr/bin/python3 -c 'b = bytearray(1536 << 20); print(\"{}\")'"
+run task add "Eat memory" --to hog
+run serve --until-idle
+run task show "$(q "SELECT max(id) FROM tasks")"
+expect_out "MemoryError" "a program over the default memory limit fails (no --tool-timeout given)"
+
 # Killed while its program runs: on restart the program runs again and is
 # told so ("redelivered": true); its task is done once.
 run hire slowpoke --title Slowpoke --manager ceo --kind process --autonomy 1 \
@@ -130,7 +139,7 @@ expect_rc 0 "serve restarts"
 expect_out "resumed 1 run(s)" "and resumes the interrupted run"
 check "the program ran again, told it was a redelivery" \
     test "$(tr '\n' ' ' <"$SW/log")" = "False True "
-run task show 4
+run task show 5
 expect_out "done after a restart" "the task is done once, after the restart"
 check "the interrupted process step is of unknown outcome" \
     test "$(q "SELECT count(*) FROM steps s JOIN runs r ON r.id=s.run_id JOIN agents a ON a.id=r.agent_id WHERE a.handle='slowpoke' AND s.kind='process' AND s.status='unknown'")" -eq 1
@@ -149,12 +158,12 @@ done
 run pause pausy
 expect_rc 0 "pause the agent while its program runs"
 wait $pid
-run task show 5
+run task show 6
 expect_no_out "after resume" "none of the program's actions were taken"
 check "the run says why" test "$(q "SELECT count(*) FROM runs WHERE reason LIKE '%paused while its program ran%'")" -eq 1
 run resume pausy
 run serve --until-idle
-run task show 5
+run task show 6
 expect_out "after resume" "resumed, the agent's program runs again and its action is taken"
 run audit verify
 expect_rc 0 "the audit chain is intact"
