@@ -72,7 +72,7 @@ if command -v sqlite3 >/dev/null; then
     run audit verify
     expect_rc 0 "the audit chain holds after decisions"
 else
-    ok "# SKIP sqlite3 not installed: no held call to decide"
+    not_ok "the sqlite3 shell is installed (scripts/deps.sh test): no held call to decide"
 fi
 
 run approvals --help

@@ -50,8 +50,11 @@ grep -qi "^Content-Security-Policy: default-src 'self'" "$T/head" && grep -q '/u
     && ok "GET / is the dashboard, with a Content-Security-Policy" || not_ok "GET /" "$(cat "$T/head")"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/ui/app.js")
 [ "$code" = 200 ] && ok "GET /ui/app.js needs no token" || not_ok "GET /ui/app.js" "$code"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/ui/../firma.db")
-[ "$code" = 404 ] && ok "a path outside the embedded files is 404" || not_ok "/ui/.." "$code"
+# --path-as-is: curl would otherwise tidy the ".." away before sending.
+code=$(curl --path-as-is -s -o /dev/null -w '%{http_code}' "$HP/ui/../firma.db")
+code2=$(curl --path-as-is -s -o /dev/null -w '%{http_code}' "$HP/ui/%2e%2e/firma.db")
+[ "$code" = 404 ] && [ "$code2" = 404 ] && ok "a path outside the embedded files is 404" \
+    || not_ok "/ui/.." "$code $code2"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/v1/org")
 [ "$code" = 401 ] && ok "the API still needs a token" || not_ok "/v1/org without a token" "$code"
 

@@ -29,7 +29,7 @@ grep -q '"name": "write_file"' <<<"$req" && ok "the CTO's granted tools are offe
     || not_ok "the CTO's granted tools are offered" "$req"
 grep -q '"name": "delegate"' <<<"$req" && not_ok "a tool the CTO lacks is not offered" \
     || ok "a tool the CTO lacks is not offered"
-grep -q 'sk-test-firma' "$FIRMA_DB" && not_ok "the key is not stored" || ok "the key is not stored"
+grep -qa 'sk-test-firma' "$FIRMA_DB"* && not_ok "the key is not stored" || ok "the key is not stored"
 run budget
 expect_out "@cto              \$0 of" "a free local model costs nothing"
 run audit verify
