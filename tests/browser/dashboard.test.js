@@ -142,9 +142,20 @@ async function main() {
     });
 
     await check('text from the API is shown as text, not markup', async () => {
-      // The card titles are set with textContent: no element came from data.
-      const html = await board('done').innerHTML();
-      assert(!/<script/i.test(html), 'a script element in the board');
+      // A task whose title is markup, added over the API: its card must show
+      // the title as text, and no element may come from it.
+      const title = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+      const res = await fetch(url + '/v1/tasks', {
+        method: 'POST',
+        headers: {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'},
+        body: JSON.stringify({title}),
+      });
+      assert(res.status === 201, 'POST /v1/tasks: ' + res.status);
+      const card = board('todo').getByText(title, {exact: true});
+      await card.waitFor({state: 'visible', timeout: 15000});
+      const injected = await board('todo').locator('img, script').count();
+      assert(injected === 0, injected + ' element(s) made from the title');
+      assert(await page.evaluate(() => window.__xss === undefined), 'the title ran as script');
     });
 
     await check('one column on a phone-sized screen', async () => {
