@@ -30,12 +30,12 @@
 #include "firma/base.h"
 #include "firma/policy.h"
 #include "tools/child.h"
+#include "tools/workspace.h"
 
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Held by the child's callback: the runtime may be freed before the child's
  * done runs (then `r` is NULL and the result is dropped). */
@@ -311,12 +311,10 @@ static void spawn(run *r, bool redelivered)
     pc->step.request = NULL;
     pc->step.tool = NULL;
     /* The workspace (absolute: the runtime resolved its folder) is the
-     * sandbox's /workspace. */
-    char *company_dir = fm_xasprintf("%s/%lld", r->rt->cfg.workspaces, (long long)r->company);
-    mkdir(company_dir, 0700);
-    free(company_dir);
+     * sandbox's /workspace; made here if missing, or the run fails saying
+     * why. */
     char *ws = fm_xstrdup(r->workspace);
-    mkdir(ws, 0700);
+    int made = fm__ws_make(ws, &err);
     char e_run[48], e_company[48];
     char *e_agent = fm_xasprintf("FIRMA_AGENT=%s", r->agent_rec.handle);
     snprintf(e_run, sizeof e_run, "FIRMA_RUN=%lld", (long long)r->id);
@@ -339,7 +337,8 @@ static void spawn(run *r, bool redelivered)
                           .stdin_len = strlen(input), .max_output = l->exec_max_output,
                           .timeout_ms = l->exec_timeout_s * 1000, .mem_bytes = l->exec_mem_bytes,
                           .sandbox_dir = ws, .sandbox_network = true};
-    int rc = fm__child_start(r->rt->loop, &spec, on_exit_, pc, &r->child, &err);
+    int rc = made != FM_OK ? made
+                           : fm__child_start(r->rt->loop, &spec, on_exit_, pc, &r->child, &err);
     free(input);
     free(ws);
     free(e_agent);
