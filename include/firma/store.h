@@ -106,6 +106,14 @@ void fm_run_list_free(fm_run *v, size_t n);
 
 typedef enum { FM_STEP_MODEL, FM_STEP_TOOL, FM_STEP_PROCESS } fm_step_kind;
 typedef enum { FM_STEP_STARTED, FM_STEP_FINISHED, FM_STEP_UNKNOWN } fm_step_status;
+#define FM_STEP_KIND_N 3
+#define FM_STEP_STATUS_N 3
+/* "model", "tool", "process"; "started", "finished", "unknown" (as stored,
+ * and in the API); "?" out of range. */
+extern const char *const fm_step_kind_names[FM_STEP_KIND_N];
+extern const char *const fm_step_status_names[FM_STEP_STATUS_N];
+const char *fm_step_kind_name(fm_step_kind k);
+const char *fm_step_status_name(fm_step_status st);
 
 /* A step of a run, written before the run moves on. */
 typedef struct fm_step {

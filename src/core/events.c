@@ -91,8 +91,6 @@ static void from_audit(const fm_audit_event *e, fm_event *ev)
 
 static void from_step(fm_store *s, const fm_step_event *se, fm_event *ev)
 {
-    static const char *const kinds[] = {"model", "tool", "process"};
-    static const char *const statuses[] = {"started", "finished", "unknown"};
     const fm_step *st = &se->step;
     fm_agent a;
     ev->agent[0] = '\0';
@@ -104,8 +102,8 @@ static void from_step(fm_store *s, const fm_step_event *se, fm_event *ev)
     ev->ts = st->started_at;
     ev->data = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "step", (json_int_t)st->id, "run", (json_int_t)st->run_id, "seq",
-                         st->seq, "kind", kinds[st->kind % 3], "status",
-                         statuses[st->status % 3], "tool", st->tool, "agent", ev->agent,
+                         st->seq, "kind", fm_step_kind_name(st->kind), "status",
+                         fm_step_status_name(st->status), "tool", st->tool, "agent", ev->agent,
                          "prompt_bytes", (json_int_t)st->prompt_bytes, "tokens_in",
                          (json_int_t)st->tokens_in, "tokens_cached",
                          (json_int_t)st->tokens_cached, "tokens_out",

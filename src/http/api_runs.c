@@ -15,8 +15,6 @@
 #define PAGE_MAX 200
 #define TEXT_CUT 4096
 
-static const char *const step_kinds[] = {"model", "tool", "process"};
-static const char *const step_statuses[] = {"started", "finished", "unknown"};
 
 /* `text` cut to at most TEXT_CUT bytes without splitting a UTF-8 sequence;
  * NULL for NULL. */
@@ -102,8 +100,8 @@ static void list_runs(fm_api_req *rq, fm_api_res *rs)
 static json_t *step_json(const fm_step *st)
 {
     return json_pack("{s:i, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, "
-                     "s:I}", "seq", st->seq, "kind", step_kinds[st->kind], "status",
-                     step_statuses[st->status], "tool", st->tool, "prompt_bytes",
+                     "s:I}", "seq", st->seq, "kind", fm_step_kind_name(st->kind), "status",
+                     fm_step_status_name(st->status), "tool", st->tool, "prompt_bytes",
                      (json_int_t)st->prompt_bytes, "tokens_in", (json_int_t)st->tokens_in,
                      "tokens_cached", (json_int_t)st->tokens_cached, "tokens_out",
                      (json_int_t)st->tokens_out, "usd_micro", (json_int_t)st->usd_micro,

@@ -67,7 +67,7 @@ typedef struct rt_metrics {
     fm_metrics *reg;
     fm_series *runs_started, *runs_resumed, *budget_refused, *timer_wakes, *orphans_settled;
     fm_series *runs_finished[4]; /* done, waiting, failed, stopped */
-    fm_series *steps[3];         /* by fm_step_kind */
+    fm_series *steps[FM_STEP_KIND_N];         /* by fm_step_kind */
     fm_metric *model_calls, *model_seconds, *tokens, *spend, *calls_queued, *tool_calls;
     fm_series *runs_in_flight, *wakes_pending, *approvals_pending;
     fm_metric *calls_in_flight;

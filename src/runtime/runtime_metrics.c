@@ -21,7 +21,6 @@ static const double call_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
                                      0.5,   1,      2.5,   5,    10,    20,   30,   60, 120};
 
 static const char *const run_outcomes[] = {"done", "waiting", "failed", "stopped"};
-static const char *const step_kinds[] = {"model", "tool", "process"};
 
 /* Registration cannot fail: the names are constants and each is new. */
 static fm_metric *counter(fm_metrics *g, const char *name, const char *help,
@@ -74,8 +73,8 @@ static void register_counters(rt_metrics *m)
         m->runs_finished[i] = fm_metric_series(f, &run_outcomes[i], 1);
     f = counter(g, "firma_steps_total", "Steps written, by kind: model, tool, process.", kind_l,
                 1);
-    for (size_t i = 0; i < 3; i++)
-        m->steps[i] = fm_metric_series(f, &step_kinds[i], 1);
+    for (size_t i = 0; i < FM_STEP_KIND_N; i++)
+        m->steps[i] = fm_metric_series(f, &fm_step_kind_names[i], 1);
     m->model_calls = counter(g, "firma_model_calls_total", "Model calls ended, by provider and "
                              "outcome: ok, error, canceled.", provider_outcome_l, 2);
     int rc = fm_metrics_histogram(g, "firma_model_call_duration_seconds", "Model call latency "

@@ -53,3 +53,16 @@ void fm_step_event_list_free(fm_step_event *v, size_t n)
         fm_step_release(&v[i].step);
     free(v);
 }
+
+const char *const fm_step_kind_names[FM_STEP_KIND_N] = {"model", "tool", "process"};
+const char *const fm_step_status_names[FM_STEP_STATUS_N] = {"started", "finished", "unknown"};
+
+const char *fm_step_kind_name(fm_step_kind k)
+{
+    return (unsigned)k < FM_STEP_KIND_N ? fm_step_kind_names[k] : "?";
+}
+
+const char *fm_step_status_name(fm_step_status st)
+{
+    return (unsigned)st < FM_STEP_STATUS_N ? fm_step_status_names[st] : "?";
+}

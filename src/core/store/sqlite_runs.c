@@ -149,8 +149,6 @@ int fm__sq_run_list_agent(fm_store *s, fm_id agent, fm_id before, size_t limit, 
 
 /* ---- steps ------------------------------------------------------------------------- */
 
-static const char *const step_kinds[] = {"model", "tool", "process"};
-static const char *const step_statuses[] = {"started", "finished", "unknown"};
 
 static int word_index(const char *const *words, int n, const unsigned char *w, int dflt)
 {
@@ -164,8 +162,8 @@ static void bind_step(sqlite3_stmt *st, const fm_step *x)
 {
     sqlite3_bind_int64(st, 1, x->run_id);
     sqlite3_bind_int(st, 2, x->seq);
-    fm__sq_text(st, 3, step_kinds[x->kind]);
-    fm__sq_text(st, 4, step_statuses[x->status]);
+    fm__sq_text(st, 3, fm_step_kind_name(x->kind));
+    fm__sq_text(st, 4, fm_step_status_name(x->status));
     fm__sq_text(st, 5, x->tool);
     fm__sq_text(st, 6, x->request);
     fm__sq_text(st, 7, x->response);
@@ -217,8 +215,8 @@ static int read_step(sqlite3_stmt *st, void *rec, fm_error *err)
     x->id = sqlite3_column_int64(st, 0);
     x->run_id = sqlite3_column_int64(st, 1);
     x->seq = sqlite3_column_int(st, 2);
-    x->kind = word_index(step_kinds, 3, sqlite3_column_text(st, 3), FM_STEP_TOOL);
-    x->status = word_index(step_statuses, 3, sqlite3_column_text(st, 4), FM_STEP_UNKNOWN);
+    x->kind = word_index(fm_step_kind_names, FM_STEP_KIND_N, sqlite3_column_text(st, 3), FM_STEP_TOOL);
+    x->status = word_index(fm_step_status_names, FM_STEP_STATUS_N, sqlite3_column_text(st, 4), FM_STEP_UNKNOWN);
     x->tool = fm__sq_col_dup(st, 5);
     x->request = fm__sq_col_dup(st, 6);
     x->response = fm__sq_col_dup(st, 7);
