@@ -83,6 +83,12 @@ int fm_task_checkout(fm_store *s, const char *actor, fm_id company, fm_id task, 
 int fm_task_checkin(fm_store *s, const char *actor, fm_id company, fm_id task, fm_id run,
                     fm_error *err);
 
+/* Comments on a task from `actor`: a message in the task's thread (made
+ * with the first comment), and a wake for its assignee unless the assignee
+ * wrote it. Audited task.comment; text from outside is tainted. */
+int fm_task_comment(fm_store *s, const char *actor, fm_id company, fm_id task, const char *text,
+                    fm_id *message_id, fm_error *err);
+
 /* ---- messages ----------------------------------------------------------------- */
 /* Whether an actor writes from inside the company: an agent, a member, or the
  * operator at the terminal ("cli:..."). Anything else is outside: tainted. */

@@ -3,6 +3,7 @@
 #include "firma/base.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,5 +272,61 @@ int fm_task_checkin(fm_store *s, const char *actor, fm_id company, fm_id task, f
                        fm__details("{s:I}", "run", (json_int_t)run), err);
         free(obj);
     }
+    return fm_store_end(s, rc, err);
+}
+
+/* ---- comments ---------------------------------------------------------------- */
+
+int fm_task_comment(fm_store *s, const char *actor, fm_id company, fm_id task, const char *text,
+                    fm_id *message_id, fm_error *err)
+{
+    if (!text || !*text)
+        return fm_error_set(err, FM_EINVAL, "an empty comment");
+    fm_task t;
+    fm_thread *th = NULL;
+    size_t n = 0;
+    fm_id thread = 0;
+    int rc = s->ops->begin(s, err);
+    if (rc == FM_OK && (rc = task_of(s, company, task, &t, err)) != FM_OK)
+        return fm_store_end(s, rc, err);
+    /* A task's comments are its thread: the oldest one about it. */
+    rc = s->ops->thread_list(s, company, task, 0, 0, &th, &n, err);
+    if (rc == FM_OK && n)
+        thread = th[n - 1].id;
+    fm_thread_list_free(th, n);
+    if (rc == FM_OK && !thread) {
+        char subject[80];
+        snprintf(subject, sizeof subject, "task %lld: %.60s", (long long)task, t.title);
+        rc = s->ops->thread_insert(s, company, subject, task, &thread, err);
+    }
+    fm_message m = {.thread_id = thread, .company_id = company, .sender = (char *)actor,
+                    .body = (char *)text, .tainted = !fm_actor_inside(actor)};
+    if (rc == FM_OK)
+        rc = s->ops->message_insert(s, &m, err);
+    /* The assignee hears of it, unless it wrote it. */
+    if (rc == FM_OK && t.assignee) {
+        fm_agent a;
+        bool own = false;
+        if (s->ops->agent_get(s, t.assignee, &a, NULL) == FM_OK) {
+            char self[96];
+            snprintf(self, sizeof self, "agent:%s", a.handle);
+            own = strcmp(self, actor) == 0;
+            fm_agent_release(&a);
+        }
+        if (!own)
+            rc = fm__wake(s, company, t.assignee, FM_WAKE_MESSAGE, m.id, err);
+    }
+    if (rc == FM_OK) {
+        char *obj = object_id("task", task);
+        rc = fm__audit(s, company, actor, "task.comment", obj,
+                       fm__details("{s:I, s:I, s:b, s:I}", "message", (json_int_t)m.id, "thread",
+                                   (json_int_t)thread, "tainted", m.tainted, "bytes",
+                                   (json_int_t)strlen(text)),
+                       err);
+        free(obj);
+    }
+    if (rc == FM_OK && message_id)
+        *message_id = m.id;
+    fm_task_release(&t);
     return fm_store_end(s, rc, err);
 }

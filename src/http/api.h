@@ -56,7 +56,7 @@ typedef struct fm_api_res {
     char *text;               /* owned; sent as is instead of body, as content_type */
     const char *content_type;
     char etag[48];            /* sent as ETag when set */
-    char allow[64];           /* 405: the methods the path takes (Allow) */
+    char allow[96];           /* 405: the methods the path takes (Allow) */
     const char *route;        /* the matched route's pattern (for the request metrics) */
     /* An event stream (/v1/events): the server sends the company's events
      * from `cursor` on as Server-Sent Events, only those about `agent` when
@@ -91,7 +91,7 @@ typedef struct fm_api_resource {
 
 extern const fm_api_resource fm__api_meta, fm__api_company, fm__api_agents, fm__api_tasks,
     fm__api_approvals, fm__api_audit, fm__api_runs, fm__api_events, fm__api_metrics,
-    fm__api_spend;
+    fm__api_spend, fm__api_goals, fm__api_threads;
 extern const fm_api_resource *const fm__api_resources[];
 extern const size_t fm__api_n_resources;
 
@@ -124,13 +124,32 @@ bool fm__api_query_int(const fm_api_req *rq, fm_api_res *rs, const char *key, in
  * 400 for malformed JSON (with line and column), 422 for a body that is not
  * an object, an unknown field, a missing required one or a wrong type. On
  * error NULL with rs set; else the caller decrefs the result. */
-typedef enum { FM_API_STRING, FM_API_INT, FM_API_BOOL, FM_API_STRING_OR_NULL } fm_api_type;
+typedef enum {
+    FM_API_STRING,
+    FM_API_INT,
+    FM_API_BOOL,
+    FM_API_STRING_OR_NULL,
+    FM_API_ARRAY,
+} fm_api_type;
 typedef struct fm_api_field {
     const char *name;
     fm_api_type type;
     bool required;
 } fm_api_field;
 json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
+
+/* An entity tag for an object as the API shows it: "\"<32 hex digits>\"",
+ * a hash of its JSON with the keys sorted, so any change to it changes the
+ * tag. */
+void fm__api_etag(const json_t *shown, char out[48]);
+/* Whether the request's If-Match lets a change go ahead on an object whose
+ * tag is `now`: no If-Match, "*", or a list (RFC 9110: tags separated by
+ * commas) holding `now`. Weak tags (W/"...") never match. When it does not,
+ * false with a 412 naming `what` set in rs. */
+bool fm__api_if_match(const fm_api_req *rq, fm_api_res *rs, const char *now, const char *what);
+/* The methods path takes, for Allow ("GET, PATCH"); false when no route has
+ * that path. */
+bool fm__api_allow(const char *path, char *allow, size_t size);
 
 /* The caller's company's agent `handle` (404 if none): false with rs set. */
 bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent *out);

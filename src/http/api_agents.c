@@ -2,25 +2,39 @@
  * token reads only its own agent. It sends no messages here: an agent's
  * messages go through its grants and the policy (process agents' "message"
  * action), which a route open to its token would bypass. */
+#include "firma/schedule.h"
+#include "firma/tools.h"
 #include "http/api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static json_t *agent_json(const fm_agent *a, const char *manager)
 {
     json_t *grants = json_array();
-    for (size_t i = 0; i < a->n_grants; i++)
-        json_array_append_new(grants, json_pack("{s:s, s:s}", "tool", a->grants[i].tool,
-                                                "ceiling",
-                                                fm_ceiling_name(a->grants[i].ceiling)));
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:i, s:s, s:{s:I, s:I, s:s}, s:o}", "id",
-                     (json_int_t)a->id, "handle", a->handle, "title", a->title, "manager",
-                     manager, "kind", fm_agent_kind_name(a->kind), "model", a->model,
-                     "autonomy", a->autonomy, "status", fm_agent_status_name(a->status),
-                     "budget", "usd_micro", (json_int_t)a->budget.usd_micro, "tokens",
-                     (json_int_t)a->budget.tokens, "period", fm_period_name(a->budget.period),
-                     "grants", grants);
+    for (size_t i = 0; i < a->n_grants; i++) {
+        json_t *on = json_array();
+        for (size_t k = 0; k < a->grants[i].n_on; k++)
+            json_array_append_new(on, json_string(a->grants[i].on[k]));
+        json_array_append_new(grants, json_pack("{s:s, s:s, s:o}", "tool", a->grants[i].tool,
+                                                "ceiling", fm_ceiling_name(a->grants[i].ceiling),
+                                                "on", on));
+    }
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:i, s:s, s:{s:I, s:I, s:s}, "
+                          "s:o}",
+                          "id", (json_int_t)a->id, "handle", a->handle, "title", a->title,
+                          "manager", manager, "kind", fm_agent_kind_name(a->kind), "model",
+                          a->model, "command", a->command, "autonomy", a->autonomy, "status",
+                          fm_agent_status_name(a->status), "budget", "usd_micro",
+                          (json_int_t)a->budget.usd_micro, "tokens", (json_int_t)a->budget.tokens,
+                          "period", fm_period_name(a->budget.period), "grants", grants);
+    json_object_set_new(j, "instructions", a->instructions ? json_string(a->instructions)
+                                                           : json_null());
+    json_object_set_new(j, "heartbeat_s", json_integer(a->schedule.heartbeat_s));
+    json_object_set_new(j, "cron", a->schedule.cron ? json_string(a->schedule.cron)
+                                                    : json_null());
+    return j;
 }
 
 /* The handle of `a`'s manager, agent or member. */
@@ -80,15 +94,300 @@ static bool path_agent(fm_api_req *rq, fm_api_res *rs, fm_agent *out)
     return true;
 }
 
+/* Agent `a` as shown, with its ETag in rs (status 0: the caller answers). */
+static json_t *shown_agent(fm_api_req *rq, const fm_agent *a, char etag[48])
+{
+    char *mgr = manager_of(rq->store, a);
+    json_t *j = agent_json(a, mgr);
+    free(mgr);
+    fm__api_etag(j, etag);
+    return j;
+}
+
+/* Answers with agent `handle` as it is now, and its ETag. */
+static void answer_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, int status)
+{
+    fm_agent a;
+    if (!fm__api_agent(rq, rs, handle, &a))
+        return;
+    fm__api_ok(rs, status, shown_agent(rq, &a, rs->etag));
+    fm_agent_release(&a);
+}
+
 static void get_agent(fm_api_req *rq, fm_api_res *rs)
 {
     fm_agent a;
     if (!path_agent(rq, rs, &a))
         return;
-    char *mgr = manager_of(rq->store, &a);
-    fm__api_ok(rs, 200, agent_json(&a, mgr));
-    free(mgr);
+    fm__api_ok(rs, 200, shown_agent(rq, &a, rs->etag));
     fm_agent_release(&a);
+}
+
+/* ---- hiring and editing ---------------------------------------------------- */
+
+#define TITLE_MAX 200
+#define INSTRUCTIONS_MAX (256 * 1024)
+#define GRANTS_MAX 64
+#define PATTERNS_MAX 64
+
+/* The fields hire and edit share; hire adds handle (and needs title and
+ * manager). */
+#define AGENT_FIELDS                                                                         \
+    {"title", FM_API_STRING, false}, {"manager", FM_API_STRING, false},                    \
+        {"kind", FM_API_STRING, false}, {"model", FM_API_STRING_OR_NULL, false},           \
+        {"command", FM_API_STRING_OR_NULL, false},                                         \
+        {"instructions", FM_API_STRING_OR_NULL, false}, {"autonomy", FM_API_INT, false},  \
+        {"budget_usd_micro", FM_API_INT, false}, {"budget_tokens", FM_API_INT, false},     \
+        {"budget_period", FM_API_STRING, false}, {"heartbeat_s", FM_API_INT, false},       \
+        {"cron", FM_API_STRING_OR_NULL, false}, {"grants", FM_API_ARRAY, false}
+
+static const fm_api_field hire_fields[] = {{"handle", FM_API_STRING, true}, AGENT_FIELDS,
+                                           {NULL}};
+static const fm_api_field edit_fields[] = {AGENT_FIELDS, {NULL}};
+
+/* Replaces *dst with the body's string `key` when it is there (null
+ * clears it). */
+static void take_text(const json_t *b, const char *key, char **dst)
+{
+    json_t *v = json_object_get(b, key);
+    if (!v)
+        return;
+    free(*dst);
+    *dst = json_is_string(v) ? fm_xstrdup(json_string_value(v)) : NULL;
+}
+
+/* One grant from {"tool", "ceiling", "on"}: false with a 422 naming
+ * grants[i] and what is wrong. */
+static bool grant_of(fm_api_res *rs, const json_t *j, size_t i, fm_grant *g)
+{
+    char field[32];
+    snprintf(field, sizeof field, "grants[%zu]", i);
+    memset(g, 0, sizeof *g);
+    g->ceiling = FM_CEIL_ASK;
+    if (!json_is_object(j)) {
+        fm__api_error(rs, 422, "wrong_type", field, "%s: want an object {tool, ceiling, on}",
+                      field);
+        return false;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)j, key, v) {
+        if (strcmp(key, "tool") && strcmp(key, "ceiling") && strcmp(key, "on")) {
+            fm__api_error(rs, 422, "unknown_field", field, "%s: unknown field '%s'", field, key);
+            return false;
+        }
+    }
+    const char *tool = json_string_value(json_object_get(j, "tool"));
+    json_t *ceil = json_object_get(j, "ceiling"), *on = json_object_get(j, "on");
+    int c;
+    if (!tool) {
+        fm__api_error(rs, 422, "missing_field", field, "%s: tool is required (a string)", field);
+        return false;
+    }
+    if (!fm_tool_known(tool)) {
+        fm__api_error(rs, 422, "invalid", field, "%s: unknown tool '%s' (known: %s)", field, tool,
+                      fm_tool_words());
+        return false;
+    }
+    if (ceil && (!json_is_string(ceil) || fm_ceiling_parse(json_string_value(ceil), &c) != FM_OK)) {
+        fm__api_error(rs, 422, "invalid", field, "%s: ceiling must be one of %s", field,
+                      fm_ceiling_words());
+        return false;
+    }
+    if (on && (!json_is_array(on) || json_array_size(on) > PATTERNS_MAX)) {
+        fm__api_error(rs, 422, "wrong_type", field, "%s: on must be an array of at most %d strings",
+                      field, PATTERNS_MAX);
+        return false;
+    }
+    for (size_t k = 0; on && k < json_array_size(on); k++) {
+        const char *p = json_string_value(json_array_get(on, k));
+        if (!p || !*p) {
+            fm__api_error(rs, 422, "wrong_type", field, "%s: on[%zu] must be a non-empty string",
+                          field, k);
+            return false;
+        }
+    }
+    g->tool = fm_xstrdup(tool);
+    if (ceil)
+        g->ceiling = (fm_ceiling)c;
+    for (size_t k = 0; on && k < json_array_size(on); k++) {
+        g->on = fm_xreallocarray(g->on, g->n_on + 1, sizeof *g->on);
+        g->on[g->n_on++] = fm_xstrdup(json_string_value(json_array_get(on, k)));
+    }
+    return true;
+}
+
+/* Applies the body's fields onto `a` (as read, or a new one): false with
+ * rs set when one is not acceptable. The operation checks the rest (title,
+ * autonomy within the company's policy, a command for process agents, the
+ * org chart). */
+static bool apply_fields(fm_api_res *rs, const json_t *b, fm_agent *a)
+{
+    json_t *v;
+    int x;
+    const char *t = json_string_value(json_object_get(b, "title"));
+    if (t && (!*t || strlen(t) > TITLE_MAX)) {
+        fm__api_error(rs, 422, "invalid", "title", "title: want 1 to %d bytes", TITLE_MAX);
+        return false;
+    }
+    const char *ins = json_string_value(json_object_get(b, "instructions"));
+    if (ins && strlen(ins) > INSTRUCTIONS_MAX) {
+        fm__api_error(rs, 422, "invalid", "instructions", "instructions: at most %d bytes",
+                      INSTRUCTIONS_MAX);
+        return false;
+    }
+    if ((v = json_object_get(b, "kind"))) {
+        if (fm_agent_kind_parse(json_string_value(v), &x) != FM_OK) {
+            fm__api_error(rs, 422, "invalid", "kind", "kind: want one of %s",
+                          fm_agent_kind_words());
+            return false;
+        }
+        a->kind = (fm_agent_kind)x;
+    }
+    if ((v = json_object_get(b, "budget_period"))) {
+        if (fm_period_parse(json_string_value(v), &x) != FM_OK) {
+            fm__api_error(rs, 422, "invalid", "budget_period", "budget_period: want one of %s",
+                          fm_period_words());
+            return false;
+        }
+        a->budget.period = (fm_period)x;
+    }
+    static const struct { const char *key; int64_t hi; } ints[] = {
+        {"autonomy", 2}, {"budget_usd_micro", INT64_MAX / 4}, {"budget_tokens", INT64_MAX / 4},
+        {"heartbeat_s", 366LL * 86400}};
+    int64_t *dst[] = {NULL, &a->budget.usd_micro, &a->budget.tokens, &a->schedule.heartbeat_s};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (!(v = json_object_get(b, ints[i].key)))
+            continue;
+        if (json_integer_value(v) < 0 || json_integer_value(v) > ints[i].hi) {
+            fm__api_error(rs, 422, "invalid", ints[i].key, "%s: want 0 to %lld", ints[i].key,
+                          (long long)ints[i].hi);
+            return false;
+        }
+        if (dst[i])
+            *dst[i] = json_integer_value(v);
+        else
+            a->autonomy = (int)json_integer_value(v);
+    }
+    const char *cron = json_string_value(json_object_get(b, "cron"));
+    fm_cron parsed;
+    char why[128];
+    if (cron && fm_cron_parse(cron, &parsed, why, sizeof why) != FM_OK) {
+        fm__api_error(rs, 422, "invalid", "cron", "cron '%s' is not a cron expression: %s", cron,
+                      why);
+        return false;
+    }
+    json_t *grants = json_object_get(b, "grants");
+    if (grants && json_array_size(grants) > GRANTS_MAX) {
+        fm__api_error(rs, 422, "invalid", "grants", "grants: at most %d", GRANTS_MAX);
+        return false;
+    }
+    fm_grant *g = grants ? fm_xcalloc(json_array_size(grants) + 1, sizeof *g) : NULL;
+    size_t ng = 0;
+    for (; grants && ng < json_array_size(grants); ng++) {
+        if (!grant_of(rs, json_array_get(grants, ng), ng, &g[ng])) {
+            for (size_t k = 0; k <= ng; k++)
+                fm_grant_release(&g[k]);
+            free(g);
+            return false;
+        }
+    }
+    if (grants) { /* the list replaces the agent's */
+        for (size_t i = 0; i < a->n_grants; i++)
+            fm_grant_release(&a->grants[i]);
+        free(a->grants);
+        a->grants = g;
+        a->n_grants = ng;
+    }
+    take_text(b, "title", &a->title);
+    take_text(b, "model", &a->model);
+    take_text(b, "command", &a->command);
+    take_text(b, "instructions", &a->instructions);
+    take_text(b, "cron", &a->schedule.cron);
+    return true;
+}
+
+/* "member:ana" names the member ana (as the API shows managers). */
+static const char *manager_arg(const json_t *b)
+{
+    const char *m = json_string_value(json_object_get(b, "manager"));
+    return m && strncmp(m, "member:", 7) == 0 ? m + 7 : m;
+}
+
+static void hire_agent(fm_api_req *rq, fm_api_res *rs)
+{
+    json_t *b = fm__api_body(rq, rs, hire_fields);
+    if (!b)
+        return;
+    fm_agent a = {.company_id = rq->who.company_id, .autonomy = 1,
+                  .budget.period = FM_PERIOD_MONTH};
+    fm_error err = {0};
+    const char *h = json_string_value(json_object_get(b, "handle"));
+    a.handle = fm_xstrdup(*h == '@' ? h + 1 : h);
+    if (!json_object_get(b, "title"))
+        fm__api_error(rs, 422, "missing_field", "title", "title is required");
+    else if (!json_object_get(b, "manager"))
+        fm__api_error(rs, 422, "missing_field", "manager", "manager is required");
+    else if (apply_fields(rs, b, &a)) {
+        if (a.kind == FM_AGENT_LLM && !a.model)
+            a.model = fm_xstrdup("sim");
+        if (fm_agent_hire(rq->store, rq->who.actor, &a, manager_arg(b), &err) == FM_OK)
+            answer_agent(rq, rs, a.handle, 201);
+        else
+            fm__api_fail(rs, &err);
+    }
+    fm_agent_release(&a);
+    json_decref(b);
+}
+
+/* Inside the caller's transaction: reads the agent, checks If-Match, then
+ * applies the fields. Any refusal leaves rs set and returns an error, so
+ * the caller rolls back and the PATCH is all or nothing. */
+static int apply_edit(fm_api_req *rq, fm_api_res *rs, const json_t *b, fm_error *err)
+{
+    fm_agent a;
+    char now[48], what[160];
+    if (!fm__api_agent(rq, rs, rq->params[0], &a))
+        return FM_ENOTFOUND;
+    json_decref(shown_agent(rq, &a, now));
+    snprintf(what, sizeof what, "agent %s", a.handle);
+    int rc = fm__api_if_match(rq, rs, now, what) ? FM_OK : FM_ECONFLICT;
+    if (rc == FM_OK && !apply_fields(rs, b, &a))
+        rc = FM_EINVAL;
+    if (rc == FM_OK)
+        rc = fm_agent_update(rq->store, rq->who.actor, &a, manager_arg(b), err);
+    fm_agent_release(&a);
+    return rc;
+}
+
+static void edit_agent(fm_api_req *rq, fm_api_res *rs)
+{
+    json_t *b = fm__api_body(rq, rs, edit_fields);
+    fm_error err = {0};
+    if (!b)
+        return;
+    int rc = rq->store->ops->begin(rq->store, &err);
+    if (rc == FM_OK)
+        rc = fm_store_end(rq->store, apply_edit(rq, rs, b, &err), &err);
+    if (rc == FM_OK)
+        answer_agent(rq, rs, rq->params[0], 200);
+    else if (!rs->status)
+        fm__api_fail(rs, &err);
+    json_decref(b);
+}
+
+/* Fires the agent: its history stays; its reports move to its manager. */
+static void fire_agent(fm_api_req *rq, fm_api_res *rs)
+{
+    fm_error err = {0};
+    fm_agent a;
+    if (!fm__api_agent(rq, rs, rq->params[0], &a))
+        return;
+    fm_agent_release(&a);
+    if (fm_agent_fire(rq->store, rq->who.actor, rq->who.company_id, rq->params[0], &err) != FM_OK)
+        fm__api_fail(rs, &err);
+    else
+        answer_agent(rq, rs, rq->params[0], 200);
 }
 
 static const fm_api_field set_status_fields[] = {{"team", FM_API_BOOL, false}, {NULL}};
@@ -113,6 +412,33 @@ static void set_status(fm_api_req *rq, fm_api_res *rs, fm_agent_status to)
     }
     fm__api_ok(rs, 200, json_pack("{s:s, s:s, s:I}", "agent", rq->params[0], "status",
                                   fm_agent_status_name(to), "changed", (json_int_t)count));
+}
+
+/* The kill switch for the whole company, and back. */
+static void set_status_all(fm_api_req *rq, fm_api_res *rs, fm_agent_status to)
+{
+    json_t *b = fm__api_body(rq, rs, (const fm_api_field[]){{NULL}});
+    if (!b)
+        return;
+    json_decref(b);
+    size_t count = 0;
+    fm_error err = {0};
+    if (fm_agent_set_status(rq->store, rq->who.actor, rq->who.company_id, NULL, false, to, &count,
+                            &err) != FM_OK)
+        fm__api_fail(rs, &err);
+    else
+        fm__api_ok(rs, 200, json_pack("{s:s, s:I}", "status", fm_agent_status_name(to),
+                                      "changed", (json_int_t)count));
+}
+
+static void pause_all(fm_api_req *rq, fm_api_res *rs)
+{
+    set_status_all(rq, rs, FM_AGENT_PAUSED);
+}
+
+static void resume_all(fm_api_req *rq, fm_api_res *rs)
+{
+    set_status_all(rq, rs, FM_AGENT_ACTIVE);
 }
 
 static void pause_agent(fm_api_req *rq, fm_api_res *rs)
@@ -156,9 +482,23 @@ static void post_message(fm_api_req *rq, fm_api_res *rs)
 static const fm_api_route routes[] = {
     {.method = FM_HTTP_GET, .pattern = "/v1/agents", .handler = list_agents,
      .least = FM_ROLE_VIEWER, .summary = "The company's agents (fired ones left out)"},
+    {.method = FM_HTTP_POST, .pattern = "/v1/agents", .handler = hire_agent,
+     .least = FM_ROLE_ADMIN,
+     .summary = "Hire an agent ({handle, title, manager, ...}); 201 with it and its ETag"},
     {.method = FM_HTTP_GET, .pattern = "/v1/agents/{handle}", .handler = get_agent,
      .least = FM_ROLE_VIEWER, .agents = true,
-     .summary = "One agent (an agent's token: only itself)"},
+     .summary = "One agent, with its ETag (an agent's token: only itself)"},
+    {.method = FM_HTTP_PATCH, .pattern = "/v1/agents/{handle}", .handler = edit_agent,
+     .least = FM_ROLE_ADMIN,
+     .summary = "Change an agent (title, manager, model, budget, grants, ...); If-Match: ETag, "
+                "else 412"},
+    {.method = FM_HTTP_DELETE, .pattern = "/v1/agents/{handle}", .handler = fire_agent,
+     .least = FM_ROLE_ADMIN,
+     .summary = "Fire an agent (its history stays; its reports move to its manager)"},
+    {.method = FM_HTTP_POST, .pattern = "/v1/company/pause", .handler = pause_all,
+     .least = FM_ROLE_OPERATOR, .summary = "Pause every agent of the company (the kill switch)"},
+    {.method = FM_HTTP_POST, .pattern = "/v1/company/resume", .handler = resume_all,
+     .least = FM_ROLE_OPERATOR, .summary = "Resume every agent of the company"},
     {.method = FM_HTTP_POST, .pattern = "/v1/agents/{handle}/pause", .handler = pause_agent,
      .least = FM_ROLE_OPERATOR, .summary = "Pause an agent, or with {\"team\": true} its team"},
     {.method = FM_HTTP_POST, .pattern = "/v1/agents/{handle}/resume", .handler = resume_agent,

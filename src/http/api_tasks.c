@@ -9,7 +9,6 @@
  */
 #include "http/api.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +29,6 @@ static json_t *task_json(const fm_task *t, const char *assignee)
                      t->creator ? t->creator : "", "checkout_run", (json_int_t)t->checkout_run,
                      "created_us", (json_int_t)t->created_at, "updated_us",
                      (json_int_t)t->updated_at);
-}
-
-/* "\"<32 hex digits>\"": a hash of the task's JSON (keys sorted). */
-static void etag_of(const json_t *j, char out[48])
-{
-    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    unsigned char h[16];
-    char hex[33];
-    crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), NULL, 0);
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    snprintf(out, 48, "\"%s\"", hex);
-    free(text);
 }
 
 /* Agent handles by id, for answers. */
@@ -94,7 +81,7 @@ static void answer_task(fm_api_req *rq, fm_api_res *rs, int status)
         fm__api_fail(rs, &err);
     } else {
         json_t *j = task_json(&t, name_of(&nm, t.assignee));
-        etag_of(j, rs->etag);
+        fm__api_etag(j, rs->etag);
         fm__api_ok(rs, status, j);
     }
     fm_agent_list_free(nm.v, nm.n);
@@ -217,28 +204,24 @@ static const fm_api_field patch_fields[] = {
     {NULL},
 };
 
-/* Whether If-Match (if sent, and not "*") is task t's ETag now: else 412. */
+/* Whether If-Match lets the change go ahead on task t as it is now (else
+ * 412, rs set). */
 static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t, fm_error *err)
 {
-    const char *match = fm__api_header(rq, "If-Match");
-    if (!match || strcmp(match, "*") == 0)
+    if (!fm__api_header(rq, "If-Match"))
         return true;
     names nm = {0};
-    char now[48];
+    char now[48], what[48];
     if (names_load(rq, &nm, err) != FM_OK) {
         fm__api_fail(rs, err);
         return false;
     }
     json_t *j = task_json(t, name_of(&nm, t->assignee));
-    etag_of(j, now);
+    fm__api_etag(j, now);
     json_decref(j);
     fm_agent_list_free(nm.v, nm.n);
-    if (strcmp(match, now) == 0)
-        return true;
-    fm__api_error(rs, 412, "precondition_failed", NULL,
-                  "task %lld changed since you read it (ETag %s, If-Match %s): read it again",
-                  (long long)t->id, now, match);
-    return false;
+    snprintf(what, sizeof what, "task %lld", (long long)t->id);
+    return fm__api_if_match(rq, rs, now, what);
 }
 
 /* Inside the caller's transaction: reads the task, checks If-Match, then

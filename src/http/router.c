@@ -22,14 +22,17 @@
  */
 #include "http/api.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 const fm_api_resource *const fm__api_resources[] = {
     &fm__api_meta, &fm__api_company, &fm__api_agents, &fm__api_tasks, &fm__api_approvals,
     &fm__api_audit, &fm__api_runs, &fm__api_events, &fm__api_metrics, &fm__api_spend,
+    &fm__api_goals, &fm__api_threads,
 };
 const size_t fm__api_n_resources = sizeof fm__api_resources / sizeof fm__api_resources[0];
 
@@ -113,7 +116,7 @@ bool fm__api_query_int(const fm_api_req *rq, fm_api_res *rs, const char *key, in
 static const char *type_name(fm_api_type t)
 {
     static const char *const names[] = {"a string", "an integer", "true or false",
-                                        "a string or null"};
+                                        "a string or null", "an array"};
     return names[t];
 }
 
@@ -124,6 +127,7 @@ static bool type_ok(fm_api_type t, const json_t *v)
     case FM_API_INT: return json_is_integer(v);
     case FM_API_BOOL: return json_is_boolean(v);
     case FM_API_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
+    case FM_API_ARRAY: return json_is_array(v);
     }
     return false;
 }
@@ -301,6 +305,72 @@ static bool allowed(const fm_api_route *r, fm_api_req *rq, fm_api_res *rs)
     return false;
 }
 
+void fm__api_etag(const json_t *shown, char out[48])
+{
+    char *text = json_dumps(shown, JSON_COMPACT | JSON_SORT_KEYS);
+    unsigned char h[16];
+    char hex[33];
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, 48, "\"%s\"", hex);
+    free(text);
+}
+
+bool fm__api_if_match(const fm_api_req *rq, fm_api_res *rs, const char *now, const char *what)
+{
+    const char *p = fm__api_header(rq, "If-Match");
+    if (!p)
+        return true;
+    size_t n_now = strlen(now);
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *end = p;
+        if (*p == '"') { /* a quoted tag runs to its closing quote */
+            end = strchr(p + 1, '"');
+            end = end ? end + 1 : p + strlen(p);
+        } else {
+            while (*end && *end != ',')
+                end++;
+        }
+        size_t len = (size_t)(end - p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if ((len == 1 && *p == '*') || (len == n_now && memcmp(p, now, len) == 0))
+            return true;
+        p = end;
+    }
+    fm__api_error(rs, 412, "precondition_failed", NULL,
+                  "%s changed since you read it (ETag %s, If-Match %s): read it again", what, now,
+                  fm__api_header(rq, "If-Match"));
+    return false;
+}
+
+bool fm__api_allow(const char *path, char *allow, size_t size)
+{
+    fm_api_req scratch = {.path = path};
+    bool known = false, get = false;
+    allow[0] = 0;
+    for (size_t i = 0; i < fm__api_n_resources; i++) {
+        const fm_api_resource *res = fm__api_resources[i];
+        for (size_t k = 0; k < res->n_routes; k++) {
+            const fm_api_route *r = &res->routes[k];
+            if (!match(r->pattern, path, &scratch))
+                continue;
+            size_t l = strlen(allow);
+            snprintf(allow + l, size - l, "%s%s", known ? ", " : "",
+                     fm__http_method_name(r->method));
+            known = true;
+            get = get || r->method == FM_HTTP_GET;
+        }
+    }
+    if (known) {
+        size_t l = strlen(allow);
+        snprintf(allow + l, size - l, "%s, OPTIONS", get ? ", HEAD" : "");
+    }
+    return known;
+}
+
 void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_res *rs)
 {
     const fm_api_route *found = NULL;
@@ -328,6 +398,7 @@ void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_re
         return;
     }
     if (!found) {
+        fm__api_allow(rq->path, allow, sizeof rs->allow);
         fm__api_error(rs, 405, "method_not_allowed", NULL, "%s takes %s",
                       rq->path, allow);
         return;

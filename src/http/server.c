@@ -312,6 +312,25 @@ static enum MHD_Result send_web(struct MHD_Connection *conn, const fm_web_file *
     return ok;
 }
 
+/* OPTIONS: 204 with Allow, or 404 for a path no route has. */
+static enum MHD_Result send_options(struct MHD_Connection *conn, const char *url)
+{
+    fm_api_res rs = {0};
+    if (!fm__api_allow(url, rs.allow, sizeof rs.allow)) {
+        fm__api_error(&rs, 404, "not_found", NULL, "no such path: %s", url);
+        enum MHD_Result ok = send_json(conn, &rs);
+        json_decref(rs.body);
+        return ok;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Allow", rs.allow);
+    enum MHD_Result ok = MHD_queue_response(conn, 204, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const char *url,
                                 const char *method, request *rq)
 {
@@ -321,8 +340,19 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
     fm_api_req req = {.path = url, .body = rq->body.ptr ? rq->body.ptr : "",
                       .body_len = rq->body.len, .store = h->store, .keys = h->keys,
                       .witness_path = h->witness_path, .conn = conn};
-    if (!method_of(method, &req.method)) {
-        fm_api_res rs = {.allow = "GET, POST, PATCH, DELETE"};
+    /* HEAD is GET without the body (MHD leaves it out); OPTIONS says
+     * which methods a path takes, and nothing else (no CORS: the
+     * dashboard is same-origin, and other origins get no permission). */
+    bool head = strcmp(method, "HEAD") == 0;
+    if (strcmp(method, "OPTIONS") == 0)
+        return send_options(conn, url);
+    if (!method_of(head ? "GET" : method, &req.method)) {
+        fm_api_res rs = {0};
+        for (int i = 0; i < FM_HTTP_METHOD_N; i++)
+            snprintf(rs.allow + strlen(rs.allow), sizeof rs.allow - strlen(rs.allow), "%s, ",
+                     fm__http_method_name((fm_http_method)i));
+        snprintf(rs.allow + strlen(rs.allow), sizeof rs.allow - strlen(rs.allow),
+                 "HEAD, OPTIONS");
         fm__api_error(&rs, 405, "method_not_allowed", NULL, "%s is not a method of this API",
                       method);
         enum MHD_Result ok = send_json(conn, &rs);
@@ -334,6 +364,11 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
     fm__api_dispatch(h->store, &req,
                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"), &rs);
     count_request(h, rs.route, rs.status);
+    if (head && rs.stream.on) { /* the stream's headers, and no stream */
+        rs.stream.on = false;
+        rs.text = fm_xstrdup("");
+        rs.content_type = "text/event-stream";
+    }
     enum MHD_Result ok = rs.stream.on ? sse_start(h, conn, &rs) : send_json(conn, &rs);
     json_decref(rs.body);
     free(rs.text);

@@ -123,7 +123,17 @@ static void describe_message(fm_store *s, const fm_wake *w, fm_buf *b, fm_contex
         fm_buf_addf(b, "- Message #%lld (it no longer exists).\n", (long long)w->ref);
         return;
     }
-    fm_buf_addf(b, "- Message from %s (thread #%lld):\n", m.sender, (long long)m.thread_id);
+    fm_thread th = {0};
+    if (s->ops->thread_get(s, m.thread_id, &th, NULL) == FM_OK && th.task_id) {
+        /* A comment on a task: the run is about that task. */
+        fm_buf_addf(b, "- Comment from %s on task #%lld (thread #%lld):\n", m.sender,
+                    (long long)th.task_id, (long long)m.thread_id);
+        if (!c->task_id)
+            c->task_id = th.task_id;
+    } else {
+        fm_buf_addf(b, "- Message from %s (thread #%lld):\n", m.sender, (long long)m.thread_id);
+    }
+    fm_thread_release(&th);
     fenced(b, m.body, m.tainted);
     c->tainted |= m.tainted;
     fm_message_release(&m);

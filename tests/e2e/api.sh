@@ -2,6 +2,7 @@
 # every route's happy path, auth across roles, companies and agent scopes,
 # and bad input of every kind answered with its documented 4xx (docs/api.md).
 . "$(dirname "$0")/lib.sh"
+. "$FIRMA_SRC/tests/e2e/lib_api.sh"
 export FIRMA_DB=$T/firma.db
 run import "$FIRMA_SRC/examples/solo-startup"
 expect_rc 0 "import company A"
@@ -12,7 +13,6 @@ A=(--company solo-startup)
 "$FIRMA" "${A[@]}" pause --all >/dev/null && "$FIRMA" --company other pause --all >/dev/null
 "$FIRMA" "${A[@]}" member add vic --role viewer >/dev/null
 "$FIRMA" "${A[@]}" member add olga --role operator >/dev/null
-tok() { "$FIRMA" "$@" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
 TA=$(tok "${A[@]}" token create ana --name laptop)
 TV=$(tok "${A[@]}" token create vic)
 TO=$(tok "${A[@]}" token create olga)
@@ -23,60 +23,16 @@ expect_out "laptop" "token list shows the token's name"
 expect_no_out "$TA" "token list never shows a token's text"
 
 # Agent tokens as the runtime gives them to process agents: one agent, one run.
-# (Stored hashed with BLAKE2b-256, as fm_token_issue_agent does.)
-agent_token() { # HANDLE RUN -> prints the token
-    python3 - "$FIRMA_DB" "$1" "$2" <<'PY'
-import hashlib, secrets, sqlite3, sys, time
-db, handle, run = sys.argv[1], sys.argv[2], int(sys.argv[3])
-text = "fma_" + secrets.token_urlsafe(32)
-c = sqlite3.connect(db)
-cid, aid = c.execute("SELECT a.company_id, a.id FROM agents a JOIN companies c ON c.id=a.company_id "
-                     "WHERE c.name='solo-startup' AND a.handle=?", (handle,)).fetchone()
-now = int(time.time() * 1e6)
-c.execute("INSERT INTO tokens(company_id, kind, agent_id, run_id, hash, created_at, expires_at) "
-          "VALUES (?, 'agent', ?, ?, ?, ?, ?)",
-          (cid, aid, run, hashlib.blake2b(text.encode(), digest_size=32).digest(), now, now + 600_000_000))
-c.commit()
-print(text)
-PY
-}
 TCEO=$(agent_token ceo 1001)
 TCEO2=$(agent_token ceo 1002)
 TMKT=$(agent_token marketing 1003)
 
 # The server, on a free port of 127.0.0.1.
-"$FIRMA" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
-SERVE=$!
-for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
-HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
-PORT=${HP##*:}
+api_start
 if [ -n "$HP" ]; then ok "serve --listen 127.0.0.1:0 says where it listens"; else
     not_ok "serve --listen says where it listens" "$(cat "$T/serve.err")"; kill $SERVE; finish; fi
 if ss -ltn "sport = :$PORT" | grep -q "127.0.0.1:$PORT"; then ok "it listens on loopback"; else
     not_ok "it listens on loopback" "$(ss -ltn "sport = :$PORT")"; fi
-
-# req METHOD PATH TOKEN [BODY [CURL ARGS...]]: $CODE, $BODY and $HEAD.
-req() {
-    local m=$1 p=$2 t=$3 b=${4-} auth=()
-    shift $(($# < 4 ? $# : 4))
-    [ -n "$t" ] && auth=(-H "Authorization: Bearer $t")
-    if [ -n "$b" ]; then
-        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" \
-            -H 'Content-Type: application/json' --data-binary "$b" "$@" "$HP$p")
-    else
-        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "$HP$p")
-    fi
-    BODY=$(cat "$T/body")
-    HEAD=$(cat "$T/head")
-}
-# expect CODE DESC [TEXT]: the last request got CODE (and TEXT in its body).
-expect() {
-    if [ "$CODE" = "$1" ] && { [ -z "${3-}" ] || grep -qF -- "$3" <<<"$BODY"; }; then ok "$2"
-    else not_ok "$2" "HTTP $CODE, wanted $1${3+ with '$3'}: $BODY"; fi
-}
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d = d[int(k)] if k.isdigit() else d[k]
-print(d if d is not None else "")' "$1" <<<"$BODY"; }
 
 # ---- open routes, auth ----
 req GET /healthz ""

@@ -1,0 +1,63 @@
+# Helpers for the API's end-to-end tests (source after lib.sh): tokens, the
+# server on a free port of 127.0.0.1, and requests through curl.
+
+# tok FIRMA-ARGS...: makes a member token with `firma ... token create` and
+# prints it.
+tok() { "$FIRMA" "$@" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
+
+# agent_token HANDLE RUN [COMPANY]: an agent token as the runtime gives them
+# to process agents (one agent, one run), stored hashed with BLAKE2b-256 as
+# fm_token_issue_agent does; prints it.
+agent_token() {
+    python3 - "$FIRMA_DB" "$1" "$2" "${3:-solo-startup}" <<'PY'
+import hashlib, secrets, sqlite3, sys, time
+db, handle, run, company = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+text = "fma_" + secrets.token_urlsafe(32)
+c = sqlite3.connect(db)
+cid, aid = c.execute("SELECT a.company_id, a.id FROM agents a JOIN companies c ON c.id=a.company_id "
+                     "WHERE c.name=? AND a.handle=?", (company, handle)).fetchone()
+now = int(time.time() * 1e6)
+c.execute("INSERT INTO tokens(company_id, kind, agent_id, run_id, hash, created_at, expires_at) "
+          "VALUES (?, 'agent', ?, ?, ?, ?, ?)",
+          (cid, aid, run, hashlib.blake2b(text.encode(), digest_size=32).digest(), now, now + 600_000_000))
+c.commit()
+print(text)
+PY
+}
+
+# api_start [SERVE-ARGS...]: `firma serve --listen 127.0.0.1:0` in the
+# background; sets SERVE (its pid), HP (http://127.0.0.1:PORT) and PORT.
+# HP is empty if it did not come up in 10 s.
+api_start() {
+    "$FIRMA" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    SERVE=$!
+    for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
+    HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
+    PORT=${HP##*:}
+}
+
+# req METHOD PATH TOKEN [BODY [CURL ARGS...]]: $CODE, $BODY and $HEAD.
+req() {
+    local m=$1 p=$2 t=$3 b=${4-} auth=()
+    shift $(($# < 4 ? $# : 4))
+    [ -n "$t" ] && auth=(-H "Authorization: Bearer $t")
+    if [ -n "$b" ]; then
+        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" \
+            -H 'Content-Type: application/json' --data-binary "$b" "$@" "$HP$p")
+    else
+        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "$HP$p")
+    fi
+    BODY=$(cat "$T/body")
+    HEAD=$(cat "$T/head")
+}
+# expect CODE DESC [TEXT]: the last request got CODE (and TEXT in its body).
+expect() {
+    if [ "$CODE" = "$1" ] && { [ -z "${3-}" ] || grep -qF -- "$3" <<<"$BODY"; }; then ok "$2"
+    else not_ok "$2" "HTTP $CODE, wanted $1${3+ with '$3'}: $BODY"; fi
+}
+# jget KEY.PATH: a value of the last answer (numbers index arrays).
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d = d[int(k)] if k.isdigit() else d[k]
+print(d if d is not None else "")' "$1" <<<"$BODY"; }
+# header NAME: the value of a header of the last answer.
+header() { grep -i "^$1:" <<<"$HEAD" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
