@@ -147,6 +147,42 @@ static void outside_content_is_fenced_and_taints(void **state)
     fm_agent_release(&sup);
 }
 
+/* A comment on a task wakes its assignee, whose run is then about that
+ * task; the assignee's own comment wakes no one. */
+static void a_comment_on_a_task_says_so_and_the_run_is_about_it(void **state)
+{
+    fx *f = *state;
+    fm_id task = add_task(f, f->cto, "Ship Slack alerts", NULL, false);
+    fm_context first, c;
+    start(f, f->cto, &first); /* takes the task's own wake */
+    fm_context_release(&first);
+    int64_t before, after;
+    fm_id mid;
+    assert_int_equal(f->t->s->ops->wake_count_pending(f->t->s, &before, &f->t->err), FM_OK);
+    assert_int_equal(fm_task_comment(f->t->s, "agent:cto", f->t->company, task, "On it.", &mid,
+                                     &f->t->err), FM_OK);
+    assert_int_equal(f->t->s->ops->wake_count_pending(f->t->s, &after, &f->t->err), FM_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(fm_task_comment(f->t->s, "member:ana", f->t->company, task,
+                                     "Use the incoming webhook.", &mid, &f->t->err), FM_OK);
+    start(f, f->cto, &c);
+    char want[96];
+    snprintf(want, sizeof want, "- Comment from member:ana on task #%lld", (long long)task);
+    assert_non_null(strstr(c.wake_text, want));
+    assert_non_null(strstr(c.wake_text, "Use the incoming webhook."));
+    assert_int_equal(c.task_id, task);
+    assert_false(c.tainted);
+    fm_context_release(&c);
+    /* both comments are in the task's one thread */
+    fm_thread *th = NULL;
+    size_t n = 0;
+    assert_int_equal(f->t->s->ops->thread_list(f->t->s, f->t->company, task, 0, 0, &th, &n,
+                                               &f->t->err), FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(th[0].n_messages, 2);
+    fm_thread_list_free(th, n);
+}
+
 static void timer_wake(fx *f, fm_id agent, const char *payload, int64_t due)
 {
     fm_wake w = {.company_id = f->t->company, .agent_id = agent, .kind = FM_WAKE_TIMER,
@@ -209,6 +245,7 @@ int main(void)
         T(the_context_says_who_what_and_why),
         T(the_prefix_is_stable),
         T(outside_content_is_fenced_and_taints),
+        T(a_comment_on_a_task_says_so_and_the_run_is_about_it),
         T(a_check_in_says_which_schedule_and_lists_open_work),
         T(a_heartbeat_with_nothing_open_says_so),
     };

@@ -239,6 +239,102 @@ static void ledger_sums_per_agent_and_total(void **state)
     tdb_free(t);
 }
 
+/* Spending by day and the ledger row by row, newest first, paged; and
+ * threads by company and task, with their message counts. */
+static void ledger_by_day_and_row_and_threads_by_task(void **state)
+{
+    tdb *t = tdb_new(true);
+    const int64_t day = 86400LL * 1000000;
+    fm_ledger_entry e = {.company_id = t->company, .agent_id = 5, .kind = "charge",
+                         .usd_micro = 100, .tokens_in = 10, .model = "sim",
+                         .created_at = 3 * day + 1};
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    e.agent_id = 6;
+    e.usd_micro = 40;
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    e.created_at = 4 * day + 7;
+    e.model = NULL;
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    e.company_id = t->company + 1; /* another company's: never shown */
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    fm_spend_day *d;
+    size_t n;
+    assert_int_equal(t->s->ops->spend_daily(t->s, t->company, 0, 3 * day + 5, &d, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 3); /* day 3: agents 5 and 6; day 4: agent 6 */
+    assert_int_equal(d[0].day, 3);
+    assert_int_equal(d[0].agent_id, 5);
+    assert_int_equal(d[1].agent_id, 6);
+    assert_int_equal(d[2].day, 4);
+    assert_int_equal(d[2].usd_micro, 40);
+    assert_int_equal(d[2].tokens, 10);
+    free(d);
+    assert_int_equal(t->s->ops->spend_daily(t->s, t->company, 5, 0, &d, &n, &t->err), FM_OK);
+    assert_int_equal(n, 1);
+    free(d);
+    fm_ledger_row *r;
+    assert_int_equal(t->s->ops->ledger_list(t->s, t->company, 0, 0, 2, &r, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_true(r[0].id > r[1].id);
+    assert_string_equal(r[0].kind, "charge");
+    assert_null(r[0].model);
+    assert_string_equal(r[1].model, "sim");
+    fm_id before = r[1].id;
+    fm_ledger_list_free(r, n);
+    assert_int_equal(t->s->ops->ledger_list(t->s, t->company, 0, before, 10, &r, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(r[0].agent_id, 5);
+    fm_ledger_list_free(r, n);
+    assert_int_equal(t->s->ops->ledger_list(t->s, t->company, 6, 0, 10, &r, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    fm_ledger_list_free(r, n);
+
+    fm_id th1, th2, th3;
+    fm_task tk = {.company_id = t->company, .title = "x", .creator = "cli:x"};
+    assert_int_equal(t->s->ops->task_insert(t->s, &tk, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->thread_insert(t->s, t->company, "hello", 0, &th1, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->thread_insert(t->s, t->company, "task", tk.id, &th2, &t->err),
+                     FM_OK);
+    fm_company other;
+    fm_company_init(&other);
+    other.name = fm_xstrdup("other");
+    assert_int_equal(t->s->ops->company_insert(t->s, &other, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->thread_insert(t->s, other.id, "other", 0, &th3, &t->err), FM_OK);
+    fm_company_release(&other);
+    fm_message m = {.thread_id = th2, .company_id = t->company, .sender = "member:ana",
+                    .body = "one", .created_at = 1000};
+    assert_int_equal(t->s->ops->message_insert(t->s, &m, &t->err), FM_OK);
+    m.id = 0;
+    m.created_at = 2000;
+    assert_int_equal(t->s->ops->message_insert(t->s, &m, &t->err), FM_OK);
+    fm_thread *tv;
+    assert_int_equal(t->s->ops->thread_list(t->s, t->company, 0, 0, 0, &tv, &n, &t->err), FM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(tv[0].id, th2); /* newest first */
+    assert_int_equal(tv[0].task_id, tk.id);
+    assert_int_equal(tv[0].n_messages, 2);
+    assert_int_equal(tv[0].last_at, 2000);
+    assert_int_equal(tv[1].n_messages, 0);
+    fm_thread_list_free(tv, n);
+    assert_int_equal(t->s->ops->thread_list(t->s, t->company, tk.id, 0, 0, &tv, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 1);
+    fm_thread_list_free(tv, n);
+    assert_int_equal(t->s->ops->thread_list(t->s, t->company, 0, th2, 0, &tv, &n, &t->err),
+                     FM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(tv[0].id, th1);
+    fm_thread_list_free(tv, n);
+    fm_thread one;
+    assert_int_equal(t->s->ops->thread_get(t->s, th2, &one, &t->err), FM_OK);
+    assert_string_equal(one.subject, "task");
+    assert_int_equal(one.n_messages, 2);
+    fm_thread_release(&one);
+    assert_int_equal(t->s->ops->thread_get(t->s, 9999, &one, &t->err), FM_ENOTFOUND);
+    tdb_free(t);
+}
+
 static void old_database_is_upgraded_in_place(void **state)
 {
     char dir[] = "/tmp/firma-unit-XXXXXX";
@@ -390,7 +486,7 @@ static void old_database_is_upgraded_in_place(void **state)
     t5.hash[0] = 5;
     assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
     s->ops->schema_version(s, &v);
-    assert_int_equal(v, 6);
+    assert_int_equal(v, fm_sqlite_latest_version());
     fm_token t6 = {.company_id = c5.id, .kind = FM_TOKEN_MEMBER, .member_id = 1,
                    .name = "laptop", .role_cap = FM_ROLE_VIEWER};
     t6.hash[0] = 6;
@@ -974,6 +1070,7 @@ int main(void)
         cmocka_unit_test(task_checkout_lease_is_exclusive),
         cmocka_unit_test(task_list_filters),
         cmocka_unit_test(ledger_sums_per_agent_and_total),
+        cmocka_unit_test(ledger_by_day_and_row_and_threads_by_task),
         cmocka_unit_test(old_database_is_upgraded_in_place),
         cmocka_unit_test(newer_database_is_refused),
         cmocka_unit_test(unopenable_path_says_where),
