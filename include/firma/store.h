@@ -70,6 +70,35 @@ typedef struct fm_spend {
     int64_t tokens;
 } fm_spend;
 
+/* What an agent spent on one UTC day (agent_id 0: the company's own
+ * spending, not an agent's). */
+typedef struct fm_spend_day {
+    fm_id agent_id;
+    int64_t day;        /* days since 1970-01-01, UTC */
+    int64_t usd_micro;
+    int64_t tokens;
+} fm_spend_day;
+
+/* A ledger row as stored (ledger_list). */
+typedef struct fm_ledger_row {
+    fm_id id, company_id, agent_id, run_id;
+    char kind[12];      /* "charge", "reserve", "settle", "release" */
+    int64_t usd_micro;
+    int64_t tokens_in, tokens_cached, tokens_out;
+    char *model;        /* may be NULL */
+    int64_t created_at;
+} fm_ledger_row;
+
+/* A conversation: messages to an agent, or the comments on a task. */
+typedef struct fm_thread {
+    fm_id id, company_id;
+    fm_id task_id;      /* 0: not a task's */
+    char *subject;
+    int64_t created_at;
+    int64_t n_messages; /* filled by thread_list and thread_get */
+    int64_t last_at;    /* the newest message's time (0: none) */
+} fm_thread;
+
 typedef struct fm_message {
     fm_id id, thread_id, company_id;
     char *sender;      /* an actor string */
@@ -246,6 +275,11 @@ typedef struct fm_store_ops {
     int (*message_insert)(fm_store *s, fm_message *m, fm_error *err);
     int (*message_list)(fm_store *s, fm_id thread, fm_message **out, size_t *n, fm_error *err);
     int (*message_get)(fm_store *s, fm_id id, fm_message *out, fm_error *err);
+    /* A company's threads, newest first: those with id < before (0: from
+     * the newest), only task `task`'s when it is not 0, at most `limit`. */
+    int (*thread_list)(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
+                       fm_thread **out, size_t *n, fm_error *err);
+    int (*thread_get)(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
 
     int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
     /* Spend since `since` (microseconds, counted from the start of its UTC
@@ -253,6 +287,16 @@ typedef struct fm_store_ops {
      * with agent_id -1 holding the company total (always present). */
     int (*ledger_spend)(fm_store *s, fm_id company, int64_t since, fm_spend **out, size_t *n,
                         fm_error *err);
+
+    /* Spending per agent per UTC day since `since` (microseconds; from the
+     * start of its day), day by day, agents by id within a day; only agent
+     * `agent`'s when it is not 0. */
+    int (*spend_daily)(fm_store *s, fm_id company, fm_id agent, int64_t since,
+                       fm_spend_day **out, size_t *n, fm_error *err);
+    /* Ledger rows, newest first: those with id < before (0: from the
+     * newest), only agent `agent`'s when it is not 0, at most `limit`. */
+    int (*ledger_list)(fm_store *s, fm_id company, fm_id agent, fm_id before, size_t limit,
+                       fm_ledger_row **out, size_t *n, fm_error *err);
 
     /* The last event's seq and hash (seq 0 and zero hash for an empty chain). */
     int (*audit_head)(fm_store *s, fm_id company, int64_t *seq, unsigned char *hash,
@@ -397,6 +441,9 @@ void fm_agent_list_free(fm_agent *v, size_t n);
 void fm_goal_list_free(fm_goal *v, size_t n);
 void fm_task_list_free(fm_task *v, size_t n);
 void fm_message_list_free(fm_message *v, size_t n);
+void fm_thread_release(fm_thread *t);
+void fm_thread_list_free(fm_thread *v, size_t n);
+void fm_ledger_list_free(fm_ledger_row *v, size_t n);
 void fm_strv_free(char **v, size_t n);
 
 #endif

@@ -22,6 +22,20 @@ LIST_FREE(fm_wake_list_free, fm_wake, fm_wake_release)
 LIST_FREE(fm_run_list_free, fm_run, fm_run_release)
 LIST_FREE(fm_step_list_free, fm_step, fm_step_release)
 LIST_FREE(fm_approval_list_free, fm_approval, fm_approval_release)
+LIST_FREE(fm_thread_list_free, fm_thread, fm_thread_release)
+
+void fm_thread_release(fm_thread *t)
+{
+    if (t)
+        free(t->subject);
+}
+
+void fm_ledger_list_free(fm_ledger_row *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].model);
+    free(v);
+}
 
 void fm_message_release(fm_message *m)
 {

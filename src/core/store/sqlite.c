@@ -191,6 +191,13 @@ static const char schema_v6[] =
     "ALTER TABLE tokens ADD COLUMN role TEXT;"
     "CREATE INDEX tokens_company ON tokens(company_id, kind);";
 
+/* v7: threads by company and by task, for the API's thread list and a
+ * task's comments; the ledger by company and id, for paging it. */
+static const char schema_v7[] =
+    "CREATE INDEX threads_company ON threads(company_id, id);"
+    "CREATE INDEX threads_task ON threads(task_id) WHERE task_id IS NOT NULL;"
+    "CREATE INDEX ledger_company ON ledger(company_id, id);";
+
 /* A migration: SQL, then optionally C for what SQL cannot compute, in one
  * transaction. */
 static const struct migration {
@@ -203,6 +210,7 @@ static const struct migration {
     {schema_v4, fm__sq_timers_backfill},
     {schema_v5, NULL},
     {schema_v6, NULL},
+    {schema_v7, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -538,6 +546,10 @@ const fm_store_ops fm__sqlite_ops = {
     .message_get = fm__sq_message_get,
     .ledger_insert = fm__sq_ledger_insert,
     .ledger_spend = fm__sq_ledger_spend,
+    .spend_daily = fm__sq_spend_daily,
+    .ledger_list = fm__sq_ledger_list,
+    .thread_list = fm__sq_thread_list,
+    .thread_get = fm__sq_thread_get,
     .audit_head = fm__sq_audit_head,
     .audit_insert = fm__sq_audit_insert,
     .audit_scan = fm__sq_audit_scan,

@@ -91,6 +91,13 @@ int fm__sq_thread_insert(fm_store *s, fm_id company, const char *subject, fm_id 
 int fm__sq_message_insert(fm_store *s, fm_message *m, fm_error *err);
 int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, fm_error *err);
 int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err);
+int fm__sq_thread_list(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
+                       fm_thread **out, size_t *n, fm_error *err);
+int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
+int fm__sq_spend_daily(fm_store *s, fm_id company, fm_id agent, int64_t since,
+                       fm_spend_day **out, size_t *n, fm_error *err);
+int fm__sq_ledger_list(fm_store *s, fm_id company, fm_id agent, fm_id before, size_t limit,
+                       fm_ledger_row **out, size_t *n, fm_error *err);
 int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err);
 int fm__sq_ledger_spend(fm_store *s, fm_id company, int64_t since, fm_spend **out, size_t *n,
                         fm_error *err);

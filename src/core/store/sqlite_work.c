@@ -2,6 +2,8 @@
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,6 +257,60 @@ int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err)
     return rc;
 }
 
+static int read_thread(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_thread *t = rec;
+    (void)err;
+    t->id = sqlite3_column_int64(st, 0);
+    t->company_id = sqlite3_column_int64(st, 1);
+    t->task_id = sqlite3_column_int64(st, 2);
+    t->subject = fm__sq_col_dup(st, 3);
+    t->created_at = sqlite3_column_int64(st, 4);
+    t->n_messages = sqlite3_column_int64(st, 5);
+    t->last_at = sqlite3_column_int64(st, 6);
+    return FM_OK;
+}
+
+#define THREAD_COLS                                                                        \
+    "SELECT t.id, t.company_id, coalesce(t.task_id, 0), t.subject, t.created_at, "         \
+    "(SELECT count(*) FROM messages m WHERE m.thread_id=t.id), "                            \
+    "coalesce((SELECT max(m.created_at) FROM messages m WHERE m.thread_id=t.id), 0) "      \
+    "FROM threads t "
+
+int fm__sq_thread_list(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
+                       fm_thread **out, size_t *n, fm_error *err)
+{
+    static const char all[] = THREAD_COLS "WHERE t.company_id=?1 AND t.id<?3 "
+                                          "ORDER BY t.id DESC LIMIT ?4";
+    static const char of_task[] = THREAD_COLS "WHERE t.task_id=?2 AND t.company_id=?1 "
+                                              "AND t.id<?3 ORDER BY t.id DESC LIMIT ?4";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, task ? of_task : all, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, task);
+    sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
+    sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : -1);
+    return fm__sq_collect(q, st, sizeof **out, read_thread, (void **)out, n, err);
+}
+
+int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err)
+{
+    static const char sql[] = THREAD_COLS "WHERE t.id=?1";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    memset(out, 0, sizeof *out);
+    int rc = fm__sq_one_row(q, st, "thread", err);
+    if (rc == FM_OK)
+        read_thread(st, out, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- ledger ------------------------------------------------------------------ */
 
 int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err)
@@ -303,4 +359,69 @@ int fm__sq_ledger_spend(fm_store *s, fm_id company, int64_t since, fm_spend **ou
     sqlite3_bind_int64(st, 1, company);
     sqlite3_bind_int64(st, 2, since / 86400000000LL);
     return fm__sq_collect(q, st, sizeof **out, read_spend, (void **)out, n, err);
+}
+
+static int read_spend_day(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_spend_day *p = rec;
+    (void)err;
+    p->agent_id = sqlite3_column_int64(st, 0);
+    p->day = sqlite3_column_int64(st, 1);
+    p->usd_micro = sqlite3_column_int64(st, 2);
+    p->tokens = sqlite3_column_int64(st, 3);
+    return FM_OK;
+}
+
+int fm__sq_spend_daily(fm_store *s, fm_id company, fm_id agent, int64_t since,
+                       fm_spend_day **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT agent_id, day, usd_micro, tokens FROM spend_days "
+                              "WHERE company_id=?1 AND day>=?2 AND (?3=0 OR agent_id=?3) "
+                              "ORDER BY day, agent_id";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, since / 86400000000LL);
+    sqlite3_bind_int64(st, 3, agent);
+    return fm__sq_collect(q, st, sizeof **out, read_spend_day, (void **)out, n, err);
+}
+
+static int read_ledger(sqlite3_stmt *st, void *rec, fm_error *err)
+{
+    fm_ledger_row *r = rec;
+    (void)err;
+    r->id = sqlite3_column_int64(st, 0);
+    r->company_id = sqlite3_column_int64(st, 1);
+    r->agent_id = sqlite3_column_int64(st, 2);
+    r->run_id = sqlite3_column_int64(st, 3);
+    const unsigned char *k = sqlite3_column_text(st, 4);
+    snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "");
+    r->usd_micro = sqlite3_column_int64(st, 5);
+    r->tokens_in = sqlite3_column_int64(st, 6);
+    r->tokens_cached = sqlite3_column_int64(st, 7);
+    r->tokens_out = sqlite3_column_int64(st, 8);
+    r->model = fm__sq_col_dup(st, 9);
+    r->created_at = sqlite3_column_int64(st, 10);
+    return FM_OK;
+}
+
+int fm__sq_ledger_list(fm_store *s, fm_id company, fm_id agent, fm_id before, size_t limit,
+                       fm_ledger_row **out, size_t *n, fm_error *err)
+{
+    static const char sql[] = "SELECT id, company_id, agent_id, run_id, kind, usd_micro, "
+                              "tokens_in, tokens_cached, tokens_out, model, created_at "
+                              "FROM ledger INDEXED BY ledger_company "
+                              "WHERE company_id=?1 AND id<?2 AND (?3=0 OR agent_id=?3) "
+                              "ORDER BY id DESC LIMIT ?4";
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+    sqlite3_bind_int64(st, 3, agent);
+    sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : -1);
+    return fm__sq_collect(q, st, sizeof **out, read_ledger, (void **)out, n, err);
 }

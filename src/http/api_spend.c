@@ -1,0 +1,172 @@
+/* Spending over time: per agent per UTC day (for charts), and the ledger
+ * itself, row by row. An agent's token sees only its own agent's. */
+#include "http/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define DAY_US 86400000000LL
+#define DAYS_DEFAULT 30
+#define DAYS_MAX 366
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+
+/* "2026-11-23" for a day number (days since 1970-01-01, UTC). */
+static json_t *day_json(int64_t day)
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    char text[16];
+    gmtime_r(&t, &tm);
+    strftime(text, sizeof text, "%Y-%m-%d", &tm);
+    return json_string(text);
+}
+
+/* ?agent=HANDLE as an id (0 when absent), narrowed for an agent's token to
+ * its own agent (asking for another is 403). False with rs set. */
+static bool agent_filter(fm_api_req *rq, fm_api_res *rs, fm_id *out)
+{
+    const char *h = fm__api_query(rq, "agent");
+    *out = 0;
+    if (h) {
+        fm_agent a;
+        if (!fm__api_agent(rq, rs, h, &a))
+            return false;
+        *out = a.id;
+        fm_agent_release(&a);
+    }
+    if (fm__api_is_agent(rq)) {
+        if (*out && *out != rq->who.agent_id) {
+            fm__api_error(rs, 403, "forbidden", "agent",
+                          "an agent's token sees only its own spending");
+            return false;
+        }
+        *out = rq->who.agent_id;
+    }
+    return true;
+}
+
+/* An array of n zeros. */
+static json_t *zeros(int64_t n)
+{
+    json_t *a = json_array();
+    for (int64_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(0));
+    return a;
+}
+
+static void add_at(json_t *arr, int64_t i, int64_t v)
+{
+    json_array_set_new(arr, (size_t)i, json_integer(json_integer_value(json_array_get(arr, (size_t)i)) + v));
+}
+
+/* Series aligned with "days" (oldest first, ending today): the company's
+ * (everything spent, by agents or not) and each agent's that spent. */
+static void spend_daily(fm_api_req *rq, fm_api_res *rs)
+{
+    int64_t days;
+    fm_id agent;
+    if (!fm__api_query_int(rq, rs, "days", 1, DAYS_MAX, DAYS_DEFAULT, &days) ||
+        !agent_filter(rq, rs, &agent))
+        return;
+    int64_t today = fm_now_us() / DAY_US, first = today - days + 1;
+    fm_spend_day *d = NULL;
+    fm_agent *a = NULL;
+    size_t nd = 0, na = 0;
+    fm_error err = {0};
+    fm_store *s = rq->store;
+    if (s->ops->spend_daily(s, rq->who.company_id, agent, first * DAY_US, &d, &nd, &err) !=
+            FM_OK ||
+        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+        free(d);
+        fm__api_fail(rs, &err);
+        return;
+    }
+    json_t *labels = json_array(), *agents = json_object();
+    json_t *c_usd = zeros(days), *c_tok = zeros(days);
+    for (int64_t i = 0; i < days; i++)
+        json_array_append_new(labels, day_json(first + i));
+    json_t *order = json_array();
+    for (size_t i = 0; i < nd; i++) {
+        int64_t k = d[i].day - first;
+        if (k < 0 || k >= days) /* a clock set back: a day past today */
+            continue;
+        add_at(c_usd, k, d[i].usd_micro);
+        add_at(c_tok, k, d[i].tokens);
+        if (!d[i].agent_id)
+            continue;
+        const char *h = fm__api_handle(a, na, d[i].agent_id);
+        json_t *series = json_object_get(agents, h);
+        if (!series) {
+            series = json_pack("{s:s, s:o, s:o}", "agent", h, "usd_micro", zeros(days), "tokens",
+                               zeros(days));
+            json_object_set_new(agents, h, series);
+            json_array_append(order, series);
+        }
+        add_at(json_object_get(series, "usd_micro"), k, d[i].usd_micro);
+        add_at(json_object_get(series, "tokens"), k, d[i].tokens);
+    }
+    json_decref(agents);
+    json_t *company = json_pack("{s:o, s:o}", "usd_micro", c_usd, "tokens", c_tok);
+    if (agent) { /* one agent's: the "company" series would be only its own */
+        json_decref(company);
+        company = json_null();
+    }
+    fm__api_ok(rs, 200, json_pack("{s:o, s:o, s:o}", "days", labels, "company", company,
+                                  "agents", order));
+    free(d);
+    fm_agent_list_free(a, na);
+}
+
+static void list_ledger(fm_api_req *rq, fm_api_res *rs)
+{
+    int64_t limit, before;
+    fm_id agent;
+    if (!fm__api_query_int(rq, rs, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
+        !fm__api_query_int(rq, rs, "before", 0, INT64_MAX, 0, &before) ||
+        !agent_filter(rq, rs, &agent))
+        return;
+    fm_ledger_row *r = NULL;
+    fm_agent *a = NULL;
+    size_t n = 0, na = 0;
+    fm_error err = {0};
+    fm_store *s = rq->store;
+    if (s->ops->ledger_list(s, rq->who.company_id, agent, before, (size_t)limit + 1, &r, &n,
+                            &err) != FM_OK ||
+        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+        fm_ledger_list_free(r, n);
+        fm__api_fail(rs, &err);
+        return;
+    }
+    bool more = n > (size_t)limit;
+    size_t shown = more ? (size_t)limit : n;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s?, s:I, s:s, s:I, s:I, s:I, s:I, s:s?, s:I}", "id",
+                           (json_int_t)r[i].id, "agent",
+                           r[i].agent_id ? fm__api_handle(a, na, r[i].agent_id) : NULL, "run",
+                           (json_int_t)r[i].run_id, "kind", r[i].kind, "usd_micro",
+                           (json_int_t)r[i].usd_micro, "tokens_in", (json_int_t)r[i].tokens_in,
+                           "tokens_cached", (json_int_t)r[i].tokens_cached, "tokens_out",
+                           (json_int_t)r[i].tokens_out, "model", r[i].model, "at_us",
+                           (json_int_t)r[i].created_at));
+    json_t *next = more ? json_sprintf("%lld", (long long)r[shown - 1].id) : json_null();
+    fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "entries", arr, "next", next));
+    fm_ledger_list_free(r, n);
+    fm_agent_list_free(a, na);
+}
+
+static const fm_api_route routes[] = {
+    {.method = FM_HTTP_GET, .pattern = "/v1/spend/daily", .handler = spend_daily,
+     .least = FM_ROLE_VIEWER, .agents = true,
+     .summary = "Spending per UTC day for the last ?days= (1-366, default 30): the company's "
+                "and each agent's that spent, aligned with days; ?agent= for one agent"},
+    {.method = FM_HTTP_GET, .pattern = "/v1/ledger", .handler = list_ledger,
+     .least = FM_ROLE_VIEWER, .agents = true,
+     .summary = "The spending ledger, newest first, paged by ?limit= and ?before= (the "
+                "answer's next); ?agent= for one agent"},
+};
+
+const fm_api_resource fm__api_spend = {"spend", routes, sizeof routes / sizeof routes[0]};
