@@ -324,7 +324,7 @@ const Live = {
         /* The server does not know our place: start again from now, and
          * read everything afresh. */
         this.lastId = '';
-        Refresh.want('org', 'spend', 'tasks', 'approvals', 'agent');
+        Refresh.want('org', 'daily', 'tasks', 'approvals', 'agent');
         throw new Error('the stream did not know ' + headers['Last-Event-ID']);
       }
       if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
@@ -361,7 +361,7 @@ const Live = {
         if (done) return;
         arm();
         parser.feed(dec.decode(value, {stream: true}));
-        if (parser.lastId) this.lastId = parser.lastId;
+        if (parser.lastId) this.lastId = $('#live').dataset.lastId = parser.lastId;
         if (parser.retry) this.serverRetry = parser.retry;
       }
     } finally {
@@ -403,6 +403,11 @@ const Parts = {
     if (state.org) { drawOrg(); drawSpend(); }
     drawDaily();
   },
+  async daily() {
+    const s = state.session;
+    await loadDaily();
+    if (s === state.session) drawDaily();
+  },
   async tasks() {
     const s = state.session;
     const tasks = await allPages('/v1/tasks?limit=500', 'tasks', 10);
@@ -429,7 +434,7 @@ async function runParts(names) {
 }
 
 function refreshAll() {
-  return runParts(['org', 'spend', 'tasks', 'approvals', 'agent']);
+  return runParts(['org', 'daily', 'tasks', 'approvals', 'agent']);
 }
 
 /* The refreshes events ask for, debounced: parts marked within DEBOUNCE_MS
