@@ -118,6 +118,24 @@ async function main() {
       await page.locator('#token').waitFor({state: 'visible'});
     });
 
+    await check("the page's Server-Sent Events parser reads the standard's framing", async () => {
+      const got = await page.evaluate(() => {
+        const out = [];
+        const p = new SseParser((e) => out.push(e));
+        // Split anywhere, CRLF torn between chunks, CR and LF endings, a
+        // comment, a field without a space, data over two lines, an id with
+        // no data (kept, nothing dispatched), an event with no type.
+        for (const chunk of [': firma events\r\n\r\nid: a1.s0\nevent: ta', 'sk\ndata: {"seq"', ':1}\n\nid:a2.s0\rdata:x\r',
+                             '\ndata: y\r\r', 'id: a3.s5\n\n', 'data: z\n\nevent: late\n']) {
+          p.feed(chunk);
+        }
+        return {out, lastId: p.lastId};
+      });
+      const want = [{type: 'task', data: '{"seq":1}', id: 'a1.s0'}, {type: 'message', data: 'x\ny', id: 'a2.s0'},
+                    {type: 'message', data: 'z', id: 'a3.s5'}];
+      assert(JSON.stringify(got.out) === JSON.stringify(want) && got.lastId === 'a3.s5', JSON.stringify(got));
+    });
+
     await check('a wrong token is refused with a clear 401 message', async () => {
       await page.fill('#token', 'fma_not-a-real-token');
       await page.click('#login-btn');
