@@ -321,18 +321,19 @@ const Live = {
         return;
       }
       if (r.status === 422 && resumed) {
-        /* The server does not know our place: start again from now, and
-         * read everything afresh. */
+        /* The server does not know our place: start again from now. */
         this.lastId = '';
-        Refresh.want('org', 'daily', 'tasks', 'approvals', 'agent');
         throw new Error('the stream did not know ' + headers['Last-Event-ID']);
       }
       if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
       this.retryMs = 0;
       this.show('on');
-      done();
       /* After a resume the server replays what we missed, so the refreshes
-       * follow from the events themselves. */
+       * follow from the events themselves. A stream started from now other
+       * than login's (which reads everything next) may have missed some:
+       * read everything afresh. */
+      if (!resumed && !opened) Refresh.want('org', 'daily', 'tasks', 'approvals', 'agent');
+      done();
       await this.read(r.body.getReader(), gen, ctl);
     } catch (_) {
       /* aborted, refused or dropped: the same answer, try again */

@@ -274,7 +274,7 @@ async function main() {
     await check('no polling: while no event comes, the page makes no request', async () => {
       for (let attempt = 0; attempt < 3; attempt++) {
         const events0 = await page.getAttribute('#live', 'data-events');
-        await sleep(500); // the refresh an event just asked for
+        await sleep(2000); // time for the refreshes events before asked for
         const from = log.length;
         await sleep(7000);
         if (await page.getAttribute('#live', 'data-events') !== events0) continue;
