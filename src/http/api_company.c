@@ -11,12 +11,16 @@ static void get_company(fm_api_req *rq, fm_api_res *rs)
         fm__api_fail(rs, &err);
         return;
     }
-    fm__api_ok(rs, 200, json_pack("{s:I, s:s, s:s?, s:s?, s:{s:I, s:I, s:s}, s:s}", "id",
+    /* role: what the token may do (a member's role, capped by the token's
+     * --role), or "agent"; the dashboard offers only what it allows. */
+    const char *role = fm__api_is_agent(rq) ? "agent" : fm_role_name(rq->who.role);
+    fm__api_ok(rs, 200, json_pack("{s:I, s:s, s:s?, s:s?, s:{s:I, s:I, s:s}, s:s, s:s}", "id",
                                   (json_int_t)c.id, "name", c.name, "title", c.title, "mission",
                                   c.mission, "budget", "usd_micro",
                                   (json_int_t)c.budget.usd_micro, "tokens",
                                   (json_int_t)c.budget.tokens, "period",
-                                  fm_period_name(c.budget.period), "you", rq->who.actor));
+                                  fm_period_name(c.budget.period), "you", rq->who.actor, "role",
+                                  role));
     fm_company_release(&c);
 }
 

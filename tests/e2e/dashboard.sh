@@ -1,8 +1,12 @@
 # The dashboard in headless Chromium against the real binary on 127.0.0.1
 # (docs/dashboard.md): the example company plays its scenario until the
-# CTO's test run waits for approval; then the browser logs in, reads the org
-# chart, approves that call and sees the task move to done, and checks the
-# phone-sized layout. Screenshots go to tests/artifacts/.
+# CTO's test run and marketing's over-budget model call wait for approval;
+# then the browser logs in as a viewer (who can change nothing) and as the
+# owner, reads the org chart, sees a task added over the API arrive through
+# the event stream, denies marketing's call, approves the CTO's and sees the
+# task move to done, reads spend per day, rides out a server restart (this
+# script restarts it when the browser test asks, in $T/restart-please), and
+# checks the phone-sized layout. Screenshots go to tests/artifacts/.
 # Needs Debian's chromium and Node.js (scripts/deps.sh test); runs `npm ci`
 # in tests/browser when its node_modules is missing.
 . "$(dirname "$0")/lib.sh"
@@ -31,15 +35,20 @@ run serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --until-idle
 expect_rc 0 "the scenario runs until the agents wait"
 run --json approvals
 expect_out 'make test' "the CTO's test run waits for approval"
-TOKEN=$("$FIRMA" token create ana --name browser --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+expect_out '"agent": "marketing"' "marketing's over-budget call waits for approval"
+token_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
+TOKEN=$("$FIRMA" token create ana --name browser --json | token_of)
+VIEWER=$("$FIRMA" token create ana --name wallboard --role viewer --json | token_of)
 
 # The server, on a free port of 127.0.0.1, with the runtime going on.
-"$FIRMA" serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --listen 127.0.0.1:0 \
-    >"$T/serve.out" 2>"$T/serve.err" &
-SERVE=$!
+serve() { # LISTEN: starts the server, its stderr in $T/serve.err
+    "$FIRMA" serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --listen "$1" \
+        >"$T/serve.out" 2>"$T/serve.err" &
+    SERVE=$!
+    for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
+}
+serve 127.0.0.1:0
 trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
 HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
 if [ -n "$HP" ]; then ok "serve --listen says where it listens"; else
     not_ok "serve --listen says where it listens" "$(cat "$T/serve.err")"; finish; fi
@@ -57,10 +66,34 @@ code2=$(curl --path-as-is -s -o /dev/null -w '%{http_code}' "$HP/ui/%2e%2e/firma
     || not_ok "/ui/.." "$code $code2"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/v1/org")
 [ "$code" = 401 ] && ok "the API still needs a token" || not_ok "/v1/org without a token" "$code"
+role=$(curl -s -H "Authorization: Bearer $VIEWER" "$HP/v1/company" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("role"))')
+[ "$role" = viewer ] && ok "GET /v1/company gives a viewer token's role" || not_ok "the viewer's role" "$role"
+
+# Restarts the server on the same port when the browser test asks (the
+# page's event stream must resume), adding a task while it is down: the
+# answer is "ok" or what went wrong.
+restart() {
+    local why=ok
+    kill "$SERVE"
+    wait "$SERVE" || why="the server stopped with exit $?: $(tail -5 "$T/serve.err")"
+    "$FIRMA" --as ana task add "$(cat "$T/restart-please")" >/dev/null || why="firma task add failed"
+    serve "${HP#http://}"
+    grep -q "API on" "$T/serve.err" || why="the server did not start again: $(tail -5 "$T/serve.err")"
+    echo "$why" >"$T/restarted.tmp"
+    mv "$T/restarted.tmp" "$T/restarted"
+}
 
 mkdir -p "$ART"
-FIRMA_URL=$HP FIRMA_TOKEN=$TOKEN ARTIFACTS=$ART CHROMIUM=$CHROMIUM TAP_START=$n \
-    timeout 45 node "$BROWSER_DIR/dashboard.test.js" >"$T/node.out" 2>"$T/node.err"
+FIRMA_URL=$HP FIRMA_TOKEN=$TOKEN VIEWER_TOKEN=$VIEWER CONTROL_DIR=$T ARTIFACTS=$ART \
+    CHROMIUM=$CHROMIUM TAP_START=$n \
+    timeout 90 node "$BROWSER_DIR/dashboard.test.js" >"$T/node.out" 2>"$T/node.err" &
+NODE=$!
+while kill -0 "$NODE" 2>/dev/null; do
+    if [ -f "$T/restart-please" ] && [ ! -f "$T/restarted" ]; then restart; fi
+    sleep 0.1
+done
+wait "$NODE"
 rc=$?
 cat "$T/node.out"
 nodes_ok=$(grep -c '^ok ' "$T/node.out")
