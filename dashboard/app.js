@@ -811,9 +811,9 @@ function addActivity(...items) {
 async function loadActivity() {
   const s = state.session;
   try {
-    const all = await allPages('/v1/audit?limit=1000', 'events', 20);
+    const d = await api('/v1/audit?order=newest&limit=' + ACTIVITY_MAX);
     if (s !== state.session) return;
-    addActivity(...all.slice(-ACTIVITY_MAX).map((e) => activityOf('audit', e)));
+    addActivity(...d.events.reverse().map((e) => activityOf('audit', e)));
   } catch (e) {
     if (e.status !== 401) notice('Could not read the activity: ' + failure(e), true);
   }

@@ -36,6 +36,7 @@ typedef struct fm_task_filter {
 typedef struct fm_audit_filter {
     fm_id company_id;
     int64_t after_seq;  /* events with seq > after_seq */
+    int64_t before_seq; /* and seq < before_seq (0: no bound) */
     const char *actor;  /* exact match, or NULL */
     const char *action; /* prefix match ("task." matches task.move), or NULL */
     const char *object; /* exact match, or NULL */

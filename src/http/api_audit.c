@@ -3,6 +3,7 @@
 #include "http/api.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
@@ -33,11 +34,26 @@ static int add_event(const fm_audit_event *e, void *ctx)
 
 static void list_audit(fm_api_req *rq, fm_api_res *rs)
 {
-    int64_t limit, after;
+    int64_t limit, after, before;
+    const char *order = fm__api_query(rq, "order");
     if (!fm__api_query_int(rq, rs, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
-        !fm__api_query_int(rq, rs, "after", 0, INT64_MAX, 0, &after))
+        !fm__api_query_int(rq, rs, "after", 0, INT64_MAX, 0, &after) ||
+        !fm__api_query_int(rq, rs, "before", 0, INT64_MAX, 0, &before))
         return;
+    if (order && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0) {
+        fm__api_error(rs, 422, "invalid", "order", "order %s: want oldest or newest", order);
+        return;
+    }
+    /* Oldest first pages forward by ?after=; newest first back by ?before=. */
+    bool newest = order && strcmp(order, "newest") == 0;
+    if ((newest && after) || (!newest && before)) {
+        fm__api_error(rs, 422, "invalid", newest ? "after" : "before",
+                      "order=%s pages by ?%s= (the answer's next)", newest ? "newest" : "oldest",
+                      newest ? "before" : "after");
+        return;
+    }
     fm_audit_filter f = {.company_id = rq->who.company_id, .after_seq = after,
+                         .before_seq = before, .newest_first = newest,
                          .actor = fm__api_query(rq, "actor"),
                          .action = fm__api_query(rq, "action"), .limit = (size_t)limit + 1};
     page p = {.events = json_array(), .limit = (size_t)limit};
@@ -69,8 +85,8 @@ static void verify_audit(fm_api_req *rq, fm_api_res *rs)
 static const fm_api_route routes[] = {
     {.method = FM_HTTP_GET, .pattern = "/v1/audit", .handler = list_audit,
      .least = FM_ROLE_VIEWER,
-     .summary = "Audit events oldest first, ?action= (prefix) ?actor= (exact), paged by ?limit= "
-                "and ?after= (the answer's next)"},
+     .summary = "Audit events, ?action= (prefix) ?actor= (exact); oldest first paged by "
+                "?after=, or ?order=newest paged by ?before= (the answer's next); ?limit="},
     {.method = FM_HTTP_GET, .pattern = "/v1/audit/verify", .handler = verify_audit,
      .least = FM_ROLE_VIEWER, .summary = "Verify the company's audit chain and checkpoints"},
 };

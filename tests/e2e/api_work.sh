@@ -301,6 +301,25 @@ expect_rc 0 "serve runs marketing's wakes"
     || not_ok "comment wakes done" "$(q "SELECT * FROM wakes WHERE kind='message' ORDER BY id DESC LIMIT 3")"
 "$FIRMA" "${A[@]}" pause --all >/dev/null
 
+# ---- the audit log, newest first ----
+last=$(q "SELECT max(seq) FROM audit_events WHERE company_id=1")
+req GET "/v1/audit?order=newest&limit=2" "$TV"
+expect 200 "GET /v1/audit?order=newest"
+S1=$(jget events.0.seq); S2=$(jget events.1.seq); NX=$(jget next)
+[ "$S1" = "$last" ] && [ "$S2" = $((last - 1)) ] && [ "$NX" = "$S2" ] \
+    && ok "the newest event first ($last), then the one before, next is the last shown" \
+    || not_ok "newest first" "$BODY (last $last)"
+req GET "/v1/audit?order=newest&limit=2&before=$NX" "$TV"
+[ "$(jget events.0.seq)" = $((last - 2)) ] && ok "?before= pages back" || not_ok "audit before" "$BODY"
+req GET "/v1/audit?order=newest&action=goal.&limit=1" "$TV"
+[ "$(jget events.0.action)" = goal.status ] && ok "filters apply newest first too" || not_ok "audit filter newest" "$BODY"
+req GET "/v1/audit?order=newest&after=3" "$TV"
+expect 422 "order=newest with ?after=: 422 naming it" '"field":"after"'
+req GET "/v1/audit?before=3" "$TV"
+expect 422 "oldest first with ?before=: 422 naming it" '"field":"before"'
+req GET "/v1/audit?order=sideways" "$TV"
+expect 422 "an unknown order: 422" '"field":"order"'
+
 # ---- HEAD and OPTIONS ----
 # curl -I reads no body whatever is sent, so HEAD goes over a plain socket.
 headraw=$(python3 - "$PORT" "/v1/tasks/$TK" "$TV" <<'PY'

@@ -84,7 +84,7 @@ int fm__sq_audit_scan(fm_store *s, const fm_audit_filter *f, fm_audit_cb cb, voi
     "SELECT id, company_id, seq, ts, actor, action, object, details, prev, hash "          \
     "FROM audit_events WHERE company_id=?1 AND seq>?2 AND (?3 IS NULL OR actor=?3) "       \
     "AND (?4 IS NULL OR substr(action,1,length(?4))=?4) AND (?5 IS NULL OR object=?5) "    \
-    "ORDER BY id " order " LIMIT ?6"
+    "AND (?7=0 OR seq<?7) ORDER BY id " order " LIMIT ?6"
     static const char asc[] = AUDIT_SCAN("ASC");
     static const char desc[] = AUDIT_SCAN("DESC");
 #undef AUDIT_SCAN
@@ -98,6 +98,7 @@ int fm__sq_audit_scan(fm_store *s, const fm_audit_filter *f, fm_audit_cb cb, voi
     fm__sq_text(st, 4, f->action);
     fm__sq_text(st, 5, f->object);
     sqlite3_bind_int64(st, 6, f->limit ? (int64_t)f->limit : -1);
+    sqlite3_bind_int64(st, 7, f->before_seq);
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         fm_audit_event e;
