@@ -20,6 +20,12 @@ printf '\002/v1/tasks/1\n{"status":"doing","assignee":null}' >seeds/r2
 printf '\005/v1/tasks/1/checkout\n{"lease_s":60}' >seeds/r3
 printf '\001/v1/agents/ceo/pause\n{"team":true}' >seeds/r4
 printf '\001/v1/approvals/1/deny\n{"why":"no"}' >seeds/r5
+printf '\001/v1/agents\n{"handle":"w","title":"W","manager":"ceo","grants":[{"tool":"exec","ceiling":"ask","on":["make *"]}],"cron":"0 9 * * 1"}' >seeds/r6
+printf '\002/v1/agents/ceo\n{"title":"Chief","budget_usd_micro":5,"grants":[]}' >seeds/r7
+printf '\001/v1/goals\n{"title":"g","parent":1,"owner":"ceo"}' >seeds/r8
+printf '\001/v1/tasks/1/comments\n{"text":"hi"}' >seeds/r9
+printf '\000/v1/spend/daily?days=7&agent=ceo\n' >seeds/r10
+printf '\000/v1/audit?order=newest&before=9&limit=2\n' >seeds/r11
 for b in $bins; do
     name=$(basename "$b")
     mkdir -p "corpus-$name"
