@@ -20,7 +20,9 @@
 
 #include <jansson.h>
 
-typedef enum { FM_HTTP_GET, FM_HTTP_POST, FM_HTTP_PATCH, FM_HTTP_DELETE, FM_HTTP_METHOD_N } fm_http_method;
+typedef enum {
+    FM_HTTP_GET, FM_HTTP_POST, FM_HTTP_PATCH, FM_HTTP_DELETE, FM_HTTP_PUT, FM_HTTP_METHOD_N
+} fm_http_method;
 const char *fm__http_method_name(fm_http_method m);
 
 /* Who is calling, from their token. */
@@ -79,6 +81,9 @@ typedef struct fm_api_route {
     bool agents;              /* agent tokens may call it (the handler narrows to its own) */
     bool agents_only;         /* only agent tokens (it acts for the token's run) */
     bool open;                /* no token needed */
+    /* Any member may call it for their own things (their tokens): `least`
+     * is viewer, and the handler asks for an admin for anyone else's. */
+    bool own;
     const char *summary;      /* for the OpenAPI document */
 } fm_api_route;
 
@@ -123,13 +128,19 @@ bool fm__api_query_int(const fm_api_req *rq, fm_api_res *rs, const char *key, in
  * 400 for malformed JSON (with line and column), 422 for a body that is not
  * an object, an unknown field, a missing required one or a wrong type. On
  * error NULL with rs set; else the caller decrefs the result. */
-typedef enum { FM_API_STRING, FM_API_INT, FM_API_BOOL, FM_API_STRING_OR_NULL } fm_api_type;
+typedef enum {
+    FM_API_STRING, FM_API_INT, FM_API_BOOL, FM_API_STRING_OR_NULL, FM_API_OBJECT
+} fm_api_type;
 typedef struct fm_api_field {
     const char *name;
     fm_api_type type;
     bool required;
 } fm_api_field;
 json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
+/* fm__api_body for a body holding a secret: a malformed one is answered
+ * with line and column only, never the parser's text (which quotes the
+ * bytes it stopped at). */
+json_t *fm__api_body_secret(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
 
 /* The caller's company's agent `handle` (404 if none): false with rs set. */
 bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent *out);
