@@ -96,7 +96,7 @@ typedef struct fm_api_resource {
 
 extern const fm_api_resource fm__api_meta, fm__api_company, fm__api_agents, fm__api_tasks,
     fm__api_approvals, fm__api_audit, fm__api_runs, fm__api_events, fm__api_metrics,
-    fm__api_companies, fm__api_members, fm__api_tokens;
+    fm__api_companies, fm__api_members, fm__api_tokens, fm__api_secrets;
 extern const fm_api_resource *const fm__api_resources[];
 extern const size_t fm__api_n_resources;
 
