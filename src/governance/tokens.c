@@ -91,9 +91,11 @@ int fm_token_create(fm_store *s, const char *actor, fm_id company, const fm_memb
         free(details);
     }
     rc = fm_store_end(s, rc, err);
-    if (rc != FM_OK && text) {
-        sodium_memzero(text, strlen(text));
-        free(text);
+    if (rc != FM_OK) {
+        if (text) {
+            sodium_memzero(text, strlen(text));
+            free(text);
+        }
         return rc;
     }
     *secret = text;

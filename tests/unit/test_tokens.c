@@ -123,6 +123,16 @@ static void making_and_revoking_tokens_is_audited(void **state)
     free(want);
     fm_token tk;
     assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_OK);
+    /* A token that cannot be made is neither made nor audited. */
+    char longname[80], *none = NULL;
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(fm_token_create(t->s, "member:ana", t->company, &ana, longname,
+                                     FM_ROLE_OWNER, &none, NULL, &t->err), FM_EINVAL);
+    assert_null(none);
+    ev = audited(t, "member:ana");
+    assert_null(strstr(ev, longname));
+    free(ev);
     assert_int_equal(fm_token_revoke(t->s, "member:ana", t->company + 1, id, &t->err),
                      FM_ENOTFOUND);
     assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_OK);
