@@ -88,7 +88,7 @@ static bool token_member(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_
     const char *why = NULL;
     if (out->id != rq->who.member_id && !reaches_all(rq))
         why = "only an admin or the owner makes tokens for another member";
-    else if (out->role < rq->who.role)
+    else if (out->id != rq->who.member_id && out->role < rq->who.role)
         why = "a token for a member whose role is above the caller's would act as them";
     if (why) {
         fm__api_error(rs, 403, "forbidden", "member", "%s (this token acts as %s)", why,
