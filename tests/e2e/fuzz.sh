@@ -14,12 +14,19 @@ for f in "$FIRMA_SRC"/examples/solo-startup/agents/*.md "$FIRMA_SRC"/tests/data/
     [ -f "$f" ] || continue
     i=$((i + 1)); { printf '\000'; cat "$f"; } >"seeds/a$i"
 done
-# Requests for fuzz_api: a method byte, a path, a newline, a body.
+# Requests for fuzz_api: a method byte, a path, a newline, a body. The byte
+# mod 5 is the method (GET POST PATCH DELETE PUT), its bits from the third
+# on mod 3 the token (owner, agent, none): \001 POST as the owner, \006 POST
+# as the agent, \016 PUT as the owner.
 printf '\001/v1/tasks\n{"title":"x","assignee":"ceo","priority":1}' >seeds/r1
 printf '\002/v1/tasks/1\n{"status":"doing","assignee":null}' >seeds/r2
-printf '\005/v1/tasks/1/checkout\n{"lease_s":60}' >seeds/r3
+printf '\006/v1/tasks/1/checkout\n{"lease_s":60}' >seeds/r3
 printf '\001/v1/agents/ceo/pause\n{"team":true}' >seeds/r4
 printf '\001/v1/approvals/1/deny\n{"why":"no"}' >seeds/r5
+printf '\016/v1/secrets/API_KEY\n{"value":"x"}' >seeds/r6
+printf '\001/v1/members\n{"handle":"pat","role":"operator","channels":{"telegram":"1"}}' >seeds/r7
+printf '\001/v1/tokens\n{"member":"ana","name":"ci","role":"viewer"}' >seeds/r8
+printf '\003/v1/tokens/1\n' >seeds/r9
 for b in $bins; do
     name=$(basename "$b")
     mkdir -p "corpus-$name"
