@@ -46,6 +46,9 @@ void fm_buf_init(fm_buf *b);
 void fm_buf_release(fm_buf *b);
 void fm_buf_reset(fm_buf *b); /* len = 0, keeps the memory */
 void fm_buf_add(fm_buf *b, const void *data, size_t len);
+/* Makes room for `extra` more bytes, so adding that many does not move the
+ * buffer (a body that may hold a secret is then in one place to wipe). */
+void fm_buf_reserve(fm_buf *b, size_t extra);
 void fm_buf_adds(fm_buf *b, const char *s);
 void fm_buf_addc(fm_buf *b, char c);
 void fm_buf_addf(fm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -57,6 +57,16 @@ int fm_spec_validate(const fm_company_spec *s, fm_error *err);
  * agents/<handle>.md for these agents are replaced; other files are left). */
 int fm_spec_write_dir(const fm_company_spec *s, const char *dir, fm_error *err);
 
+/* The folder's files in memory, as fm_spec_write_dir writes them:
+ * company.yaml, then agents/<handle>.md by handle (fired agents left out).
+ * `each` gets each file's path inside the folder and its text (borrowed for
+ * the call); a status other than FM_OK from it stops the walk and is
+ * returned. FM_EINVAL, before any call, for an agent handle that is not a
+ * valid one (it would name a file outside agents/). */
+typedef int (*fm_spec_file_fn)(void *ctx, const char *path, const char *text, size_t len,
+                               fm_error *err);
+int fm_spec_files(const fm_company_spec *s, fm_spec_file_fn each, void *ctx, fm_error *err);
+
 /* Starter companies compiled into the binary ("solo-startup", "minimal").
  * fm_template_write refuses a DIR that already has a company.yaml (FM_EEXIST). */
 const char *fm_template_names(void); /* "minimal, solo-startup" */

@@ -72,6 +72,16 @@ int fm_token_issue_agent(fm_store *s, fm_id company, fm_id agent, fm_id run, int
  * its text; *id (may be NULL) gets its id. Never expires; revoke it. */
 int fm_token_issue_member(fm_store *s, fm_id company, fm_id member, const char *name,
                           fm_role role_cap, char **secret, fm_id *id, fm_error *err);
+/* fm_token_issue_member and its audit event (token.create on "member:HANDLE",
+ * details: the token's id, name and the role it acts with now; never its
+ * text) in one transaction: what `firma token create` and POST /v1/tokens
+ * do. Who may make a token for whom is the caller's to decide. */
+int fm_token_create(fm_store *s, const char *actor, fm_id company, const fm_member *m,
+                    const char *name, fm_role role_cap, char **secret, fm_id *id, fm_error *err);
+/* Revokes member token `id` of `company` and audits it (token.revoke on
+ * "token:ID"), in one transaction. FM_ENOTFOUND if the company has no such
+ * member token; revoking a revoked one keeps its first time. */
+int fm_token_revoke(fm_store *s, const char *actor, fm_id company, fm_id id, fm_error *err);
 /* The role a member token acts with: the member's, or its cap if lower. */
 fm_role fm_token_role(fm_role member_role, const fm_token *t);
 /* The token `secret` names, if it is valid now: FM_EPERM for an unknown,

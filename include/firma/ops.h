@@ -36,7 +36,12 @@ int fm_company_import(fm_store *s, const char *actor, const fm_company_spec *spe
 int fm_company_export(fm_store *s, fm_id company, fm_company_spec *out, fm_error *err);
 
 /* ---- members ----------------------------------------------------------------- */
+/* Adds a member; the handle must be free among agents and members, and a
+ * second owner is FM_EORG (the org chart has one root). Sets m->id. */
 int fm_member_add(fm_store *s, const char *actor, fm_member *m, fm_error *err);
+/* Removes a member, and revokes their API tokens with them (in the same
+ * transaction). The owner, and a member agents still report to, cannot be
+ * removed (FM_EORG). */
 int fm_member_rm(fm_store *s, const char *actor, fm_id company, const char *handle,
                  fm_error *err);
 

@@ -36,6 +36,12 @@ static void grow(fm_buf *b, size_t extra)
     b->cap = cap;
 }
 
+void fm_buf_reserve(fm_buf *b, size_t extra)
+{
+    grow(b, extra);
+    b->ptr[b->len] = '\0';
+}
+
 void fm_buf_add(fm_buf *b, const void *data, size_t len)
 {
     grow(b, len);

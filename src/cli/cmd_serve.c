@@ -165,6 +165,10 @@ static int start_api(serve *sv, uv_loop_t *loop, cli_args *a, const char *witnes
     }
     fm_error_clear(&sv->c->err);
     sv->have_keys = cli_keys(sv->c, false, &sv->keys) == FM_OK;
+    if (!sv->have_keys)
+        fprintf(stderr, "firma serve: %s: the API will not set secrets (PUT /v1/secrets/NAME "
+                        "is 503) nor check checkpoint signatures\n", fm_error_text(&sv->c->err));
+    fm_error_clear(&sv->c->err);
     fm_http_config hc = {.listen = listen, .allow_remote = cli_flag(a, "allow-remote"),
                          .keys = sv->have_keys ? &sv->keys : NULL, .witness_path = witness};
     int rc = fm_http_new(loop, sv->c->store, &hc, &sv->http, &sv->c->err);

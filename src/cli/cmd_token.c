@@ -26,21 +26,10 @@ static int token_create(fm_cli *c, cli_args *a)
                           a->pos[1], c->company.name);
     if (rc != FM_OK)
         return cli_fail(c, rc);
-    char *secret = NULL, *object = fm_xasprintf("member:%s", m.handle);
+    char *secret = NULL;
     fm_id id = 0;
-    if ((rc = c->store->ops->begin(c->store, &c->err)) == FM_OK) {
-        rc = fm_token_issue_member(c->store, c->company.id, m.id, name, (fm_role)cap, &secret, &id,
-                                   &c->err);
-        json_t *d = json_pack("{s:I, s:s?, s:s}", "token", (json_int_t)id, "name", name, "role",
-                              fm_role_name(fm_token_role(m.role, &(fm_token){.role_cap = cap})));
-        char *details = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(d);
-        if (rc == FM_OK)
-            rc = fm_audit_append(c->store, c->company.id, c->actor, "token.create", object,
-                                 details, &c->err);
-        free(details);
-        rc = fm_store_end(c->store, rc, &c->err);
-    }
+    rc = fm_token_create(c->store, c->actor, c->company.id, &m, name, (fm_role)cap, &secret, &id,
+                         &c->err);
     if (rc == FM_OK)
         rc = cli_checkpoint(c);
     if (rc == FM_OK && c->json)
@@ -53,7 +42,6 @@ static int token_create(fm_cli *c, cli_args *a)
         sodium_memzero(secret, strlen(secret));
         free(secret);
     }
-    free(object);
     fm_member_release(&m);
     return rc == FM_OK ? 0 : cli_fail(c, rc);
 }
@@ -108,15 +96,8 @@ static int token_revoke(fm_cli *c, cli_args *a)
     if (a->n_pos != 2)
         return cli_usage_error("token", "want: token revoke ID");
     int rc = cli_id(c, a->pos[1], "token", &id);
-    char *object = fm_xasprintf("token:%lld", (long long)id);
-    if (rc == FM_OK && (rc = c->store->ops->begin(c->store, &c->err)) == FM_OK) {
-        rc = c->store->ops->token_revoke(c->store, c->company.id, id, fm_now_us(), &c->err);
-        if (rc == FM_OK)
-            rc = fm_audit_append(c->store, c->company.id, c->actor, "token.revoke", object, NULL,
-                                 &c->err);
-        rc = fm_store_end(c->store, rc, &c->err);
-    }
-    free(object);
+    if (rc == FM_OK)
+        rc = fm_token_revoke(c->store, c->actor, c->company.id, id, &c->err);
     if (rc == FM_OK)
         rc = cli_checkpoint(c);
     if (rc != FM_OK)

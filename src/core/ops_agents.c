@@ -95,9 +95,29 @@ int fm_member_add(fm_store *s, const char *actor, fm_member *m, fm_error *err)
     return fm_store_end(s, rc, err);
 }
 
+/* Revokes member `member`'s API tokens: a member id can be given again to
+ * the next member added, and their old tokens must not act as that one. */
+static int revoke_tokens_of(fm_store *s, fm_id company, fm_id member, int64_t *count,
+                            fm_error *err)
+{
+    fm_token *t = NULL;
+    size_t n = 0;
+    int64_t now = fm_now_us();
+    int rc = s->ops->token_list(s, company, &t, &n, err);
+    *count = 0;
+    for (size_t i = 0; rc == FM_OK && i < n; i++)
+        if (t[i].member_id == member && !t[i].revoked_at) {
+            rc = s->ops->token_revoke(s, company, t[i].id, now, err);
+            ++*count;
+        }
+    free(t);
+    return rc;
+}
+
 int fm_member_rm(fm_store *s, const char *actor, fm_id company, const char *handle,
                  fm_error *err)
 {
+    int64_t revoked = 0;
     fm_member m;
     int rc = s->ops->begin(s, err);
     if (rc == FM_OK)
@@ -110,9 +130,12 @@ int fm_member_rm(fm_store *s, const char *actor, fm_id company, const char *hand
     if (rc == FM_OK && (rc = s->ops->member_delete(s, m.id, err)) == FM_EORG)
         fm_error_set(err, FM_EORG, "agents still report to '%s'; give them another manager first",
                      handle);
+    if (rc == FM_OK)
+        rc = revoke_tokens_of(s, company, m.id, &revoked, err);
     if (rc == FM_OK) {
         char *obj = fm_xasprintf("member:%s", handle);
-        rc = fm__audit(s, company, actor, "member.rm", obj, NULL, err);
+        rc = fm__audit(s, company, actor, "member.rm", obj,
+                       fm__details("{s:I}", "tokens_revoked", (json_int_t)revoked), err);
         free(obj);
     }
     fm_member_release(&m);

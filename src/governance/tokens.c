@@ -10,7 +10,9 @@
 #include "firma/base.h"
 #include "firma/governance.h"
 
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TOKEN_PREFIX "fma_"
@@ -66,6 +68,54 @@ int fm_token_issue_member(fm_store *s, fm_id company, fm_id member, const char *
     if (rc == FM_OK && id)
         *id = t.id;
     return rc;
+}
+
+int fm_token_create(fm_store *s, const char *actor, fm_id company, const fm_member *m,
+                    const char *name, fm_role role_cap, char **secret, fm_id *id, fm_error *err)
+{
+    char *text = NULL;
+    fm_id tid = 0;
+    int rc = s->ops->begin(s, err);
+    if (rc != FM_OK)
+        return rc;
+    rc = fm_token_issue_member(s, company, m->id, name, role_cap, &text, &tid, err);
+    if (rc == FM_OK) {
+        fm_role acts = fm_token_role(m->role, &(fm_token){.role_cap = role_cap});
+        json_t *d = json_pack("{s:I, s:s?, s:s}", "token", (json_int_t)tid, "name", name, "role",
+                              fm_role_name(acts));
+        char *details = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *object = fm_xasprintf("member:%s", m->handle);
+        json_decref(d);
+        rc = fm_audit_append(s, company, actor, "token.create", object, details, err);
+        free(object);
+        free(details);
+    }
+    rc = fm_store_end(s, rc, err);
+    if (rc != FM_OK) {
+        if (text) {
+            sodium_memzero(text, strlen(text));
+            free(text);
+        }
+        return rc;
+    }
+    *secret = text;
+    if (id)
+        *id = tid;
+    return FM_OK;
+}
+
+int fm_token_revoke(fm_store *s, const char *actor, fm_id company, fm_id id, fm_error *err)
+{
+    int rc = s->ops->begin(s, err);
+    if (rc != FM_OK)
+        return rc;
+    rc = s->ops->token_revoke(s, company, id, fm_now_us(), err);
+    if (rc == FM_OK) {
+        char *object = fm_xasprintf("token:%lld", (long long)id);
+        rc = fm_audit_append(s, company, actor, "token.revoke", object, NULL, err);
+        free(object);
+    }
+    return fm_store_end(s, rc, err);
 }
 
 fm_role fm_token_role(fm_role member_role, const fm_token *t)

@@ -20,7 +20,9 @@
 
 #include <jansson.h>
 
-typedef enum { FM_HTTP_GET, FM_HTTP_POST, FM_HTTP_PATCH, FM_HTTP_DELETE, FM_HTTP_METHOD_N } fm_http_method;
+typedef enum {
+    FM_HTTP_GET, FM_HTTP_POST, FM_HTTP_PATCH, FM_HTTP_DELETE, FM_HTTP_PUT, FM_HTTP_METHOD_N
+} fm_http_method;
 const char *fm__http_method_name(fm_http_method m);
 
 /* Who is calling, from their token. */
@@ -79,6 +81,9 @@ typedef struct fm_api_route {
     bool agents;              /* agent tokens may call it (the handler narrows to its own) */
     bool agents_only;         /* only agent tokens (it acts for the token's run) */
     bool open;                /* no token needed */
+    /* Any member may call it for their own things (their tokens): `least`
+     * is viewer, and the handler asks for an admin for anyone else's. */
+    bool own;
     const char *summary;      /* for the OpenAPI document */
 } fm_api_route;
 
@@ -91,7 +96,8 @@ typedef struct fm_api_resource {
 
 extern const fm_api_resource fm__api_meta, fm__api_company, fm__api_agents, fm__api_tasks,
     fm__api_approvals, fm__api_audit, fm__api_runs, fm__api_events, fm__api_metrics,
-    fm__api_spend, fm__api_goals, fm__api_threads;
+    fm__api_spend, fm__api_goals, fm__api_threads, fm__api_companies, fm__api_members,
+    fm__api_tokens, fm__api_secrets;
 extern const fm_api_resource *const fm__api_resources[];
 extern const size_t fm__api_n_resources;
 
@@ -130,6 +136,7 @@ typedef enum {
     FM_API_BOOL,
     FM_API_STRING_OR_NULL,
     FM_API_ARRAY,
+    FM_API_OBJECT,
 } fm_api_type;
 typedef struct fm_api_field {
     const char *name;
@@ -137,6 +144,10 @@ typedef struct fm_api_field {
     bool required;
 } fm_api_field;
 json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
+/* fm__api_body for a body holding a secret: a malformed one is answered
+ * with line and column only, never the parser's text (which quotes the
+ * bytes it stopped at). */
+json_t *fm__api_body_secret(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
 
 /* An entity tag for an object as the API shows it: "\"<32 hex digits>\"",
  * a hash of its JSON with the keys sorted, so any change to it changes the

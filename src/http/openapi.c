@@ -34,6 +34,8 @@ static json_t *operation(const fm_api_route *r)
         snprintf(role, sizeof role, "no token");
     else if (r->agents_only)
         snprintf(role, sizeof role, "agent tokens only");
+    else if (r->own)
+        snprintf(role, sizeof role, "%s for their own; admin for anyone's", fm_role_name(r->least));
     else
         snprintf(role, sizeof role, "%s%s", fm_role_name(r->least),
                  r->agents ? "; agent tokens too" : "");

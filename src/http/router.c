@@ -9,6 +9,8 @@
  *   no token, or not a valid one     -> 401 unauthorized
  *   agent token, route not for them  -> 403 forbidden
  *   member role below route.least    -> 403 forbidden
+ *                                       (an `own` route: any member; its handler
+ *                                       asks for an admin for another's things)
  *   else                             -> handler (which narrows agents to their own
  *                                       agent and every id to the token's company)
  *
@@ -32,11 +34,12 @@
 const fm_api_resource *const fm__api_resources[] = {
     &fm__api_meta, &fm__api_company, &fm__api_agents, &fm__api_tasks, &fm__api_approvals,
     &fm__api_audit, &fm__api_runs, &fm__api_events, &fm__api_metrics, &fm__api_spend,
-    &fm__api_goals, &fm__api_threads,
+    &fm__api_goals, &fm__api_threads, &fm__api_companies, &fm__api_members, &fm__api_tokens,
+    &fm__api_secrets,
 };
 const size_t fm__api_n_resources = sizeof fm__api_resources / sizeof fm__api_resources[0];
 
-static const char *const method_names[] = {"GET", "POST", "PATCH", "DELETE"};
+static const char *const method_names[] = {"GET", "POST", "PATCH", "DELETE", "PUT"};
 
 const char *fm__http_method_name(fm_http_method m)
 {
@@ -116,7 +119,7 @@ bool fm__api_query_int(const fm_api_req *rq, fm_api_res *rs, const char *key, in
 static const char *type_name(fm_api_type t)
 {
     static const char *const names[] = {"a string", "an integer", "true or false",
-                                        "a string or null", "an array"};
+                                        "a string or null", "an array", "an object"};
     return names[t];
 }
 
@@ -128,19 +131,22 @@ static bool type_ok(fm_api_type t, const json_t *v)
     case FM_API_BOOL: return json_is_boolean(v);
     case FM_API_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
     case FM_API_ARRAY: return json_is_array(v);
+    case FM_API_OBJECT: return json_is_object(v);
     }
     return false;
 }
 
-json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields)
+static json_t *body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields,
+                    bool quote)
 {
     json_error_t je;
     json_t *j = rq->body_len ? json_loadb(rq->body, rq->body_len,
                                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je)
                              : json_object();
     if (!j) {
-        fm__api_error(rs, 400, "malformed", NULL, "malformed JSON at line %d, column %d: %s",
-                      je.line, je.column, je.text);
+        fm__api_error(rs, 400, "malformed", NULL, "malformed JSON at line %d, column %d%s%s",
+                      je.line, je.column, quote ? ": " : "", quote ? je.text : "");
+        sodium_memzero(je.text, sizeof je.text);
         return NULL;
     }
     if (!json_is_object(j)) {
@@ -172,6 +178,16 @@ json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *f
             return NULL;
         }
     return j;
+}
+
+json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields)
+{
+    return body(rq, rs, fields, true);
+}
+
+json_t *fm__api_body_secret(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields)
+{
+    return body(rq, rs, fields, false);
 }
 
 bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out)

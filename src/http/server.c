@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,6 +376,29 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
     return ok;
 }
 
+/* Frees a request's body, wiped first: it may hold a secret's value
+ * (PUT /v1/secrets/{name}). */
+static void body_release(request *rq)
+{
+    if (rq->body.ptr)
+        sodium_memzero(rq->body.ptr, rq->body.cap);
+    fm_buf_release(&rq->body);
+}
+
+/* Appends to the body. Growing moves it by hand, wiping the old copy,
+ * where realloc would leave it behind unwiped. */
+static void body_add(request *rq, const char *data, size_t len)
+{
+    if (rq->body.ptr && rq->body.len + len + 1 > rq->body.cap) {
+        fm_buf moved = FM_BUF_INIT;
+        fm_buf_reserve(&moved, 2 * (rq->body.len + len));
+        fm_buf_add(&moved, rq->body.ptr, rq->body.len);
+        body_release(rq);
+        rq->body = moved;
+    }
+    fm_buf_add(&rq->body, data, len);
+}
+
 /* Answers 413. For a declared Content-Length this is before the body is
  * read (MHD then closes the connection instead of reading it). A chunked
  * body that runs over is read to its end and dropped, then answered:
@@ -383,7 +407,7 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
 static enum MHD_Result too_big(struct MHD_Connection *conn, request *rq)
 {
     rq->answered = true;
-    fm_buf_release(&rq->body);
+    body_release(rq);
     return answer_error(conn, 413, "too_big", "the request body is over the limit");
 }
 
@@ -411,10 +435,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         if (!rq->dropping && rq->body.len + len > h->body_limit) {
             rq->dropping = true;
-            fm_buf_release(&rq->body);
+            body_release(rq);
         }
         if (!rq->dropping)
-            fm_buf_add(&rq->body, upload, len);
+            body_add(rq, upload, len);
         return MHD_YES;
     }
     return rq->dropping ? too_big(conn, rq) : dispatch(h, conn, url, method, rq);
@@ -426,7 +450,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
     request *rq = *state;
     if (!rq)
         return;
-    fm_buf_release(&rq->body);
+    body_release(rq);
     free(rq);
     *state = NULL;
 }

@@ -36,28 +36,33 @@ api_start() {
     PORT=${HP##*:}
 }
 
-# req METHOD PATH TOKEN [BODY [CURL ARGS...]]: $CODE, $BODY and $HEAD.
+# req METHOD PATH TOKEN [BODY [CURL ARGS...]]: $CODE, $BODY and $HEAD, from
+# the server at $URL (default $HP). With REQ_LOG set, each answer's head and
+# body are also appended to that file.
 req() {
     local m=$1 p=$2 t=$3 b=${4-} auth=()
     shift $(($# < 4 ? $# : 4))
     [ -n "$t" ] && auth=(-H "Authorization: Bearer $t")
     if [ -n "$b" ]; then
         CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" \
-            -H 'Content-Type: application/json' --data-binary "$b" "$@" "$HP$p")
+            -H 'Content-Type: application/json' --data-binary "$b" "$@" "${URL:-$HP}$p")
     else
-        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "$HP$p")
+        CODE=$(curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" \
+            "${URL:-$HP}$p")
     fi
     BODY=$(cat "$T/body")
     HEAD=$(cat "$T/head")
+    [ -z "${REQ_LOG-}" ] || { cat "$T/head" "$T/body"; echo; } >>"$REQ_LOG"
 }
 # expect CODE DESC [TEXT]: the last request got CODE (and TEXT in its body).
 expect() {
     if [ "$CODE" = "$1" ] && { [ -z "${3-}" ] || grep -qF -- "$3" <<<"$BODY"; }; then ok "$2"
     else not_ok "$2" "HTTP $CODE, wanted $1${3+ with '$3'}: $BODY"; fi
 }
-# jget KEY.PATH: a value of the last answer (numbers index arrays).
+# jget KEY.PATH: a value of the last answer (numbers index arrays; objects
+# and arrays come out as JSON, null as nothing).
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d = d[int(k)] if k.isdigit() else d[k]
-print(d if d is not None else "")' "$1" <<<"$BODY"; }
+print(json.dumps(d) if isinstance(d, (dict, list)) else ("" if d is None else d))' "$1" <<<"$BODY"; }
 # header NAME: the value of a header of the last answer.
 header() { grep -i "^$1:" <<<"$HEAD" | head -1 | cut -d' ' -f2- | tr -d '\r'; }

@@ -867,6 +867,51 @@ static void write_skips_fired(void **state)
     remove_tree(dir);
 }
 
+/* fm_spec_files gives, in memory, exactly the files fm_spec_write_dir writes
+ * (the API's export answers with them), and stops at its callback's error. */
+typedef struct seen_files {
+    const char *dir;
+    size_t n, stop_at;
+    char paths[8][64];
+} seen_files;
+
+static int seen_one(void *ctx, const char *path, const char *text, size_t len, fm_error *err)
+{
+    seen_files *f = ctx;
+    if (f->n == f->stop_at)
+        return fm_error_set(err, FM_EIO, "stop at %s", path);
+    assert_true(f->n < 8);
+    snprintf(f->paths[f->n++], sizeof f->paths[0], "%s", path);
+    char *on_disk = slurp(f->dir, path);
+    assert_int_equal(strlen(on_disk), len);
+    assert_memory_equal(on_disk, text, len);
+    free(on_disk);
+    return FM_OK;
+}
+
+static void files_in_memory_are_the_written_ones(void **state)
+{
+    (void)state;
+    fm_company_spec s;
+    code_spec(&s, "ana", "ana");
+    s.agents[0].agent.status = FM_AGENT_FIRED;
+    char *dir = temp_dir();
+    write_ok(&s, dir);
+    seen_files f = {.dir = dir, .stop_at = 99};
+    fm_error err = {0};
+    assert_int_equal(fm_spec_files(&s, seen_one, &f, &err), FM_OK);
+    assert_int_equal(f.n, 2); /* company.yaml and the agent not fired */
+    assert_string_equal(f.paths[0], "company.yaml");
+    char *want = fm_xasprintf("agents/%s.md", s.agents[1].agent.handle);
+    assert_string_equal(f.paths[1], want);
+    free(want);
+    seen_files stop = {.dir = dir, .stop_at = 1};
+    assert_int_equal(fm_spec_files(&s, seen_one, &stop, &err), FM_EIO);
+    assert_int_equal(stop.n, 1);
+    fm_spec_release(&s);
+    remove_tree(dir);
+}
+
 /* ---- templates ---------------------------------------------------------------------- */
 
 #include "base/embedded.h"
@@ -962,6 +1007,7 @@ int main(void)
         cmocka_unit_test(validate_code_specs),
         cmocka_unit_test(write_refuses_bad_handles),
         cmocka_unit_test(write_skips_fired),
+        cmocka_unit_test(files_in_memory_are_the_written_ones),
         cmocka_unit_test(template_names_match_table),
         cmocka_unit_test(templates),
         cmocka_unit_test(minimal_template_shape),

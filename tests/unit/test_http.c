@@ -67,9 +67,13 @@ static void routes_are_well_formed(void **state)
                 params++;
             }
             assert_true(params <= FM_API_MAX_PARAMS);
-            /* Changes need at least an operator; only open routes go without a token. */
+            /* Changes need at least an operator, but for a member's own things
+             * (an `own` route, open to every member and no agent); only open
+             * routes go without a token. */
             if (r->method != FM_HTTP_GET)
-                assert_true(r->least <= FM_ROLE_OPERATOR);
+                assert_true(r->least <= FM_ROLE_OPERATOR || r->own);
+            if (r->own)
+                assert_true(r->least == FM_ROLE_VIEWER && !r->agents && !r->open);
             if (r->open)
                 assert_int_equal(r->method, FM_HTTP_GET);
             if (r->agents_only)
@@ -77,11 +81,22 @@ static void routes_are_well_formed(void **state)
         }
 }
 
+/* Every method has its name, and the names are what the server parses. */
+static void methods_have_names(void **state)
+{
+    static const char *const want[] = {"GET", "POST", "PATCH", "DELETE", "PUT"};
+    assert_int_equal(FM_HTTP_METHOD_N, sizeof want / sizeof want[0]);
+    for (int i = 0; i < FM_HTTP_METHOD_N; i++)
+        assert_string_equal(fm__http_method_name((fm_http_method)i), want[i]);
+    assert_string_equal(fm__http_method_name(FM_HTTP_METHOD_N), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_route_is_documented_and_nothing_else),
         cmocka_unit_test(routes_are_well_formed),
+        cmocka_unit_test(methods_have_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,103 @@ static void member_tokens_carry_a_capped_role(void **state)
     tdb_free(t);
 }
 
+/* The audit event of the last change to `object`, as "actor action details". */
+static int last_event(const fm_audit_event *e, void *ctx)
+{
+    fm_buf *b = ctx;
+    fm_buf_reset(b);
+    fm_buf_addf(b, "%s %s %s", e->actor, e->action, e->details ? e->details : "");
+    return 0;
+}
+
+static char *audited(tdb *t, const char *object)
+{
+    fm_buf b = FM_BUF_INIT;
+    fm_audit_filter f = {.company_id = t->company, .object = object};
+    assert_int_equal(t->s->ops->audit_scan(t->s, &f, last_event, &b, &t->err), FM_OK);
+    return fm_buf_detach(&b);
+}
+
+/* fm_token_create and fm_token_revoke audit what they do, never the token's
+ * text; revoking is scoped to the company. */
+static void making_and_revoking_tokens_is_audited(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_member ana;
+    assert_int_equal(t->s->ops->member_find(t->s, t->company, "ana", &ana, &t->err), FM_OK);
+    char *text = NULL;
+    fm_id id = 0;
+    assert_int_equal(fm_token_create(t->s, "member:ana", t->company, &ana, "ci", FM_ROLE_OPERATOR,
+                                     &text, &id, &t->err), FM_OK);
+    assert_true(id > 0);
+    char *ev = audited(t, "member:ana");
+    char *want = fm_xasprintf("member:ana token.create {\"name\":\"ci\",\"role\":\"operator\","
+                              "\"token\":%lld}", (long long)id);
+    assert_string_equal(ev, want);
+    assert_null(strstr(ev, text));
+    free(ev);
+    free(want);
+    fm_token tk;
+    assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_OK);
+    /* A token that cannot be made is neither made nor audited. */
+    char longname[80], *none = NULL;
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(fm_token_create(t->s, "member:ana", t->company, &ana, longname,
+                                     FM_ROLE_OWNER, &none, NULL, &t->err), FM_EINVAL);
+    assert_null(none);
+    ev = audited(t, "member:ana");
+    assert_null(strstr(ev, longname));
+    free(ev);
+    assert_int_equal(fm_token_revoke(t->s, "member:ana", t->company + 1, id, &t->err),
+                     FM_ENOTFOUND);
+    assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_OK);
+    assert_int_equal(fm_token_revoke(t->s, "member:ana", t->company, id, &t->err), FM_OK);
+    assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_EPERM);
+    char *object = fm_xasprintf("token:%lld", (long long)id);
+    ev = audited(t, object);
+    assert_string_equal(ev, "member:ana token.revoke {}");
+    free(ev);
+    free(object);
+    fm_member_release(&ana);
+    free(text);
+    tdb_free(t);
+}
+
+/* Removing a member revokes their tokens: the next member added may get
+ * the same id, and must not be reachable with the old member's tokens. */
+static void a_removed_members_tokens_die_with_them(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_member bob;
+    memset(&bob, 0, sizeof bob);
+    bob.company_id = t->company;
+    bob.handle = fm_xstrdup("bob");
+    bob.role = FM_ROLE_ADMIN;
+    assert_int_equal(fm_member_add(t->s, "test", &bob, &t->err), FM_OK);
+    char *text = NULL;
+    assert_int_equal(fm_token_create(t->s, "test", t->company, &bob, NULL, FM_ROLE_OWNER, &text,
+                                     NULL, &t->err), FM_OK);
+    assert_int_equal(fm_member_rm(t->s, "test", t->company, "bob", &t->err), FM_OK);
+    char *ev = audited(t, "member:bob");
+    assert_string_equal(ev, "test member.rm {\"tokens_revoked\":1}");
+    free(ev);
+    fm_member carol;
+    memset(&carol, 0, sizeof carol);
+    carol.company_id = t->company;
+    carol.handle = fm_xstrdup("carol");
+    carol.role = FM_ROLE_ADMIN;
+    assert_int_equal(fm_member_add(t->s, "test", &carol, &t->err), FM_OK);
+    assert_int_equal(carol.id, bob.id); /* SQLite gives the freed id again */
+    fm_token tk;
+    assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_EPERM);
+    assert_string_equal(t->err.msg, "the token was revoked");
+    fm_member_release(&bob);
+    fm_member_release(&carol);
+    free(text);
+    tdb_free(t);
+}
+
 /* A reservation a crash left open is charged at its worst case, released,
  * and audited; a run without one is left alone. */
 static void orphaned_reservations_are_settled(void **state)
@@ -140,6 +237,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(agent_tokens_check_expire_and_revoke),
         cmocka_unit_test(member_tokens_carry_a_capped_role),
+        cmocka_unit_test(making_and_revoking_tokens_is_audited),
+        cmocka_unit_test(a_removed_members_tokens_die_with_them),
         cmocka_unit_test(orphaned_reservations_are_settled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * fm_spec_write_dir: the canonical form of a company folder.
+ * fm_spec_files and fm_spec_write_dir: the canonical form of a company folder.
  *
  * Canonical means: keys in the documented order, keys at their default left
  * out (except `budget`, always written, and `model` for llm agents, which is
@@ -201,7 +201,8 @@ static int by_handle(const void *x, const void *y)
     return strcmp(a->agent.handle, b->agent.handle);
 }
 
-static int write_agents(const fm_company_spec *s, const char *dir, fm_error *err)
+/* Calls `each` with agents/<handle>.md for each agent not fired, by handle. */
+static int agent_files(const fm_company_spec *s, fm_spec_file_fn each, void *ctx, fm_error *err)
 {
     const fm_agent_spec **order = s->n_agents ? fm_xcalloc(s->n_agents, sizeof *order) : NULL;
     for (size_t i = 0; i < s->n_agents; i++)
@@ -215,8 +216,8 @@ static int write_agents(const fm_company_spec *s, const char *dir, fm_error *err
             continue; /* a fired agent leaves the org chart, and the files */
         fm_buf_reset(&b);
         agent_md(&b, order[i]);
-        char *path = fm_xasprintf("%s/agents/%s.md", dir, order[i]->agent.handle);
-        rc = fm__write_file(path, b.ptr, b.len, err);
+        char *path = fm_xasprintf("agents/%s.md", order[i]->agent.handle);
+        rc = each(ctx, path, b.ptr, b.len, err);
         free(path);
     }
     fm_buf_release(&b);
@@ -224,25 +225,44 @@ static int write_agents(const fm_company_spec *s, const char *dir, fm_error *err
     return rc;
 }
 
-int fm_spec_write_dir(const fm_company_spec *s, const char *dir, fm_error *err)
+/* Handles become file names: refuse anything that could leave agents/. */
+static int check_handles(const fm_company_spec *s, fm_error *err)
 {
-    /* Handles become file names: refuse anything that could leave agents/. */
     for (size_t i = 0; i < s->n_agents; i++)
         if (!fm_valid_handle(s->agents[i].agent.handle))
             return fm_error_set(err, FM_EINVAL, "agent handle '%s' is not a valid handle",
                                 s->agents[i].agent.handle ? s->agents[i].agent.handle : "");
-    char *agents = fm_xasprintf("%s/agents", dir);
-    int rc = fm__mkdir_p(agents, err);
-    free(agents);
+    return FM_OK;
+}
+
+int fm_spec_files(const fm_company_spec *s, fm_spec_file_fn each, void *ctx, fm_error *err)
+{
+    int rc = check_handles(s, err);
+    if (rc != FM_OK)
+        return rc;
     fm_buf b = FM_BUF_INIT;
-    if (rc == FM_OK) {
-        company_yaml(&b, s);
-        char *path = fm_xasprintf("%s/company.yaml", dir);
-        rc = fm__write_file(path, b.ptr, b.len, err);
-        free(path);
-    }
+    company_yaml(&b, s);
+    rc = each(ctx, "company.yaml", b.ptr, b.len, err);
     fm_buf_release(&b);
-    if (rc == FM_OK)
-        rc = write_agents(s, dir, err);
+    return rc == FM_OK ? agent_files(s, each, ctx, err) : rc;
+}
+
+/* fm_spec_files' callback for fm_spec_write_dir: `ctx` is the folder. */
+static int write_one(void *ctx, const char *path, const char *text, size_t len, fm_error *err)
+{
+    char *full = fm_xasprintf("%s/%s", (const char *)ctx, path);
+    int rc = fm__write_file(full, text, len, err);
+    free(full);
     return rc;
+}
+
+int fm_spec_write_dir(const fm_company_spec *s, const char *dir, fm_error *err)
+{
+    int rc = check_handles(s, err);
+    if (rc != FM_OK)
+        return rc;
+    char *agents = fm_xasprintf("%s/agents", dir);
+    rc = fm__mkdir_p(agents, err);
+    free(agents);
+    return rc == FM_OK ? fm_spec_files(s, write_one, (void *)dir, err) : rc;
 }
