@@ -507,8 +507,27 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(tv[0].revoked_at, 77);
     free(tv);
     assert_int_equal(s->ops->token_revoke(s, c5.id + 1, t6.id, 77, &err), FM_ENOTFOUND);
+    /* Version 7 indexed threads by company and task, and the ledger by
+     * company: a v6 database's threads are read through them at once. */
+    fm_id th;
+    assert_int_equal(s->ops->thread_insert(s, c5.id, "after the upgrade", 0, &th, &err), FM_OK);
+    fm_thread *tl;
+    assert_int_equal(s->ops->thread_list(s, c5.id, 0, 0, 0, &tl, &tn, &err), FM_OK);
+    assert_int_equal(tn, 1);
+    fm_thread_list_free(tl, tn);
     fm_company_release(&c5);
     fm_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='index' "
+                                            "AND name IN ('threads_company', 'threads_task', "
+                                            "'ledger_company')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     tdb_rmdir(dir);
 }
 
