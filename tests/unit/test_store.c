@@ -507,8 +507,8 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(tv[0].revoked_at, 77);
     free(tv);
     assert_int_equal(s->ops->token_revoke(s, c5.id + 1, t6.id, 77, &err), FM_ENOTFOUND);
-    /* Version 7 indexed threads by company and task, and the ledger by
-     * company: a v6 database's threads are read through them at once. */
+    /* Version 7 indexed threads by company and task: a v6 database's
+     * threads are read through them at once. */
     fm_id th;
     assert_int_equal(s->ops->thread_insert(s, c5.id, "after the upgrade", 0, &th, &err), FM_OK);
     fm_thread *tl;
@@ -520,12 +520,11 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='index' "
-                                            "AND name IN ('threads_company', 'threads_task', "
-                                            "'ledger_company')",
+                                            "AND name IN ('threads_company', 'threads_task')",
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     sqlite3_close(db);
     tdb_rmdir(dir);

@@ -412,8 +412,8 @@ int fm__sq_ledger_list(fm_store *s, fm_id company, fm_id agent, fm_id before, si
 {
     static const char sql[] = "SELECT id, company_id, agent_id, run_id, kind, usd_micro, "
                               "tokens_in, tokens_cached, tokens_out, model, created_at "
-                              "FROM ledger INDEXED BY ledger_company "
-                              "WHERE company_id=?1 AND id<?2 AND (?3=0 OR agent_id=?3) "
+                              "FROM ledger NOT INDEXED " /* down the ids from ?2 */
+                              "WHERE id<?2 AND company_id=?1 AND (?3=0 OR agent_id=?3) "
                               "ORDER BY id DESC LIMIT ?4";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
