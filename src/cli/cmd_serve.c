@@ -29,6 +29,8 @@ typedef struct serve {
     const char *metrics_file; /* NULL: none */
     uv_timer_t metrics_timer;
     bool metrics_failed;      /* said once that the file cannot be written */
+    int64_t checkpoint_s;     /* sign the audit heads this often; 0: only at the end */
+    uv_timer_t checkpoint_timer;
 } serve;
 
 /* Writes the metrics to sv->metrics_file whole: to PATH.tmp, then renamed
@@ -62,12 +64,27 @@ static void on_metrics_timer(uv_timer_t *t)
     write_metrics(t->data);
 }
 
+static void checkpoint_all(fm_cli *c);
+
+/* While serving: the runtime's and the API's changes get a signed
+ * checkpoint within checkpoint_s, not only when serve stops (a company
+ * whose audit head has not moved is skipped). */
+static void on_checkpoint_timer(uv_timer_t *t)
+{
+    serve *sv = t->data;
+    checkpoint_all(sv->c);
+}
+
 static void shut(serve *sv)
 {
     if (sv->done)
         return;
     sv->done = true;
     fm_http_free(sv->http);
+    if (sv->checkpoint_s) {
+        uv_timer_stop(&sv->checkpoint_timer);
+        uv_close((uv_handle_t *)&sv->checkpoint_timer, NULL);
+    }
     sv->http = NULL;
     fm_runtime_stop(sv->rt);
     uv_signal_stop(&sv->sigint);
@@ -195,6 +212,15 @@ static int serve_run(fm_cli *c, cli_args *a)
         return cli_fail(c, rc);
     }
     cfg.tools.exec_timeout_s = tool_timeout;
+    int64_t checkpoint_s = 60;
+    const char *cp = cli_opt(a, "checkpoint-every");
+    if (cp && (fm_parse_i64(cp, &checkpoint_s) != FM_OK || checkpoint_s < 0 ||
+               checkpoint_s > 86400)) {
+        free(ws);
+        fm_error_set(&c->err, FM_EINVAL, "--checkpoint-every %s: want seconds from 0 to 86400",
+                     cp);
+        return cli_fail(c, FM_EINVAL);
+    }
     const char *prices = cli_opt(a, "prices") ? cli_opt(a, "prices") : getenv("FIRMA_PRICES");
     if (prices && *prices && (rc = fm_prices_load(prices, &c->err)) != FM_OK) {
         free(ws);
@@ -202,7 +228,8 @@ static int serve_run(fm_cli *c, cli_args *a)
     }
     uv_loop_t loop;
     uv_loop_init(&loop);
-    serve sv = {.c = c, .metrics_file = cli_opt(a, "metrics-file")};
+    serve sv = {.c = c, .metrics_file = cli_opt(a, "metrics-file"),
+                .checkpoint_s = checkpoint_s};
     char *witness = cli_witness_path(c);
     bool ran = false;
     fm_runtime_stats st = {0};
@@ -221,6 +248,12 @@ static int serve_run(fm_cli *c, cli_args *a)
         uv_timer_init(&loop, &sv.metrics_timer);
         sv.metrics_timer.data = &sv;
         uv_timer_start(&sv.metrics_timer, on_metrics_timer, METRICS_EVERY_MS, METRICS_EVERY_MS);
+    }
+    if (sv.checkpoint_s) {
+        uv_timer_init(&loop, &sv.checkpoint_timer);
+        sv.checkpoint_timer.data = &sv;
+        uv_timer_start(&sv.checkpoint_timer, on_checkpoint_timer,
+                       (uint64_t)sv.checkpoint_s * 1000, (uint64_t)sv.checkpoint_s * 1000);
     }
     if ((rc = fm_runtime_start(sv.rt, on_idle, &sv, &c->err)) != FM_OK) {
         shut(&sv);
@@ -255,7 +288,7 @@ const cli_command cmd_serve = {
     .usage = "usage: firma serve [--scenario FILE] [--until-idle] [--workspaces DIR] "
              "[--max-runs N] [--max-calls N] [--tool-timeout S]\n"
              "                   [--prices FILE] [--metrics-file PATH]\n"
-             "                   [--listen ADDR:PORT [--allow-remote]]\n\n"
+             "                   [--listen ADDR:PORT [--allow-remote]] [--checkpoint-every S]\n\n"
              "Runs every company in the database in one process. Agents wake on their\n"
              "tasks and messages, call their model, and use the tools their grants allow;\n"
              "risky calls wait for approval (firma approvals).\n"
@@ -276,9 +309,11 @@ const cli_command cmd_serve = {
              "                   127.0.0.1:8420; port 0 picks a free one. Off unless given.\n"
              "  --allow-remote   permit a non-loopback --listen address. The API has no TLS:\n"
              "                   put a TLS proxy in front, or tokens cross the network in clear\n"
+             "  --checkpoint-every S  sign a checkpoint of each company's audit head every S\n"
+             "                   seconds while serving (default 60; 0: only when serve stops)\n"
              "Real models: set OPENAI_API_KEY (and FIRMA_MODEL_URL for any OpenAI-compatible\n"
              "server) or ANTHROPIC_API_KEY, and name the model in the agent's file.\n",
     .options = "scenario=,until-idle,workspaces=,max-runs=,max-calls=,tool-timeout=,prices=,"
-               "metrics-file=,listen=,allow-remote",
+               "metrics-file=,listen=,allow-remote,checkpoint-every=",
     .run = serve_run,
 };

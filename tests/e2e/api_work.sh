@@ -375,4 +375,25 @@ PY
 kill $SERVE; wait $SERVE 2>/dev/null
 grep -q "AddressSanitizer\|runtime error" "$T/serve.err" && not_ok "the server ran clean" "$(cat "$T/serve.err")" \
     || ok "the server ran clean (no sanitizer reports)"
+
+# ---- changes made while serving get a signed checkpoint, not only at the end ----
+api_start --checkpoint-every 1
+[ -n "$HP" ] && ok "a server with --checkpoint-every 1" || not_ok "serve --checkpoint-every 1" "$(cat "$T/serve.err")"
+req POST /v1/goals "$TO" '{"title": "Signed while serving"}'
+expect 201 "a change over the API"
+head_seq=$(q "SELECT max(seq) FROM audit_events WHERE company_id=1")
+for _ in $(seq 50); do
+    [ "$(q "SELECT max(seq) FROM audit_checkpoints WHERE company_id=1")" = "$head_seq" ] && break
+    sleep 0.1
+done
+[ "$(q "SELECT max(seq) FROM audit_checkpoints WHERE company_id=1")" = "$head_seq" ] \
+    && ok "is covered by a signed checkpoint while the server still runs (seq $head_seq)" \
+    || not_ok "checkpoint while serving" "head $head_seq, checkpoints $(q "SELECT seq FROM audit_checkpoints WHERE company_id=1")"
+kill -0 $SERVE 2>/dev/null && ok "(the server is still up)" || not_ok "server still up"
+req GET /v1/audit/verify "$TV"
+expect 200 "and the chain verifies with it" '"ok":true'
+kill $SERVE; wait $SERVE 2>/dev/null
+run serve --checkpoint-every x --until-idle
+expect_rc 6 "--checkpoint-every that is not a number of seconds is refused"
+expect_out "want seconds from 0 to 86400" "saying what it wants"
 finish
