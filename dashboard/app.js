@@ -95,20 +95,6 @@ async function api(path, opts = {}) {
   return data;
 }
 
-/* Every page of a cursor-paged list (at most `maxPages`). */
-async function allPages(path, key, maxPages) {
-  const out = [];
-  let after = null;
-  for (let i = 0; i < maxPages; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const d = await api(path + (after ? sep + 'after=' + encodeURIComponent(after) : ''));
-    out.push(...d[key]);
-    if (!d.next) break;
-    after = d.next;
-  }
-  return out;
-}
-
 function notice(text, bad) {
   const n = $('#notice');
   n.textContent = text;
@@ -171,7 +157,7 @@ async function login(token) {
    * start arrives as an event, so nothing falls between the two. */
   await Live.start();
   if (session !== state.session) return false;
-  await Promise.all([refreshAll(), loadActivity(), loadAudit(null)]);
+  await Promise.all([runParts(ALL_PARTS), loadActivity(), loadAudit(null)]);
   return true;
 }
 
@@ -243,17 +229,22 @@ class SseParser {
   }
 }
 
-/* Which parts of the page an event changes (Refresh.parts). */
+/* Which parts of the page an event changes (Parts). The open agent page
+ * only for an event about that agent, or any change to an agent (a team's
+ * pause reaches it through its manager). */
 function affected(type, data) {
-  switch (type) {
-    case 'task': return ['tasks', 'agent'];
-    case 'message': return ['agent'];
-    case 'approval.requested': case 'approval.decided': case 'approval.escalated': return ['approvals'];
-    case 'agent.paused': case 'agent': return ['org', 'agent'];
-    case 'budget.alert': return ['spend'];
-    case 'run.step': return ['spend', 'agent'];
-    default: return data && /^member\./.test(data.action || '') ? ['org'] : [];
+  data = data || {};
+  const parts = {
+    'task': ['tasks'], 'approval.requested': ['approvals'], 'approval.decided': ['approvals'],
+    'approval.escalated': ['approvals'], 'agent.paused': ['org'], 'agent': ['org', 'spend'],
+    'budget.alert': ['spend'], 'run.step': ['spend'],
+  }[type] || (/^member\./.test(data.action || '') ? ['org'] : []);
+  const h = state.agent;
+  if (h && (type === 'agent.paused' || type === 'agent' || data.agent === h ||
+            data.actor === 'agent:' + h || data.object === 'agent:' + h)) {
+    parts.push('agent');
   }
+  return parts;
 }
 
 /* GET /v1/events read with fetch(): one long request for the whole session.
@@ -332,7 +323,7 @@ const Live = {
        * follow from the events themselves. A stream started from now other
        * than login's (which reads everything next) may have missed some:
        * read everything afresh. */
-      if (!resumed && !opened) Refresh.want('org', 'daily', 'tasks', 'approvals', 'agent');
+      if (!resumed && !opened) Refresh.want(...ALL_PARTS);
       done();
       await this.read(r.body.getReader(), gen, ctl);
     } catch (_) {
@@ -384,58 +375,59 @@ const Live = {
 
 /* ---- refreshing parts of the page ---- */
 
-/* Each part reads what it shows and draws it, unless the session changed
- * meanwhile. */
+/* Waits for the reads, then draws with what they gave, unless the session
+ * changed meanwhile. */
+async function fresh(reads, draw) {
+  const s = state.session;
+  const got = await Promise.all(reads);
+  if (s === state.session) draw(...got);
+}
+
+/* Each part of the page: what it reads and what it then draws. The org
+ * chart and the spend charts need both the org and the budget. */
 const Parts = {
-  async org() {
-    const s = state.session;
-    const [org, budget] = await Promise.all([api('/v1/org'), api('/v1/budget')]);
-    if (s !== state.session) return;
-    Object.assign(state, {org, budget});
+  org: () => fresh([api('/v1/org')], (org) => {
+    state.org = org;
     drawOrg();
     drawSpend();
     drawDaily();
-  },
-  async spend() {
-    const s = state.session;
-    const [budget] = await Promise.all([api('/v1/budget'), loadDaily()]);
-    if (s !== state.session) return;
+  }),
+  spend: () => fresh([api('/v1/budget'), loadDaily()], (budget) => {
     state.budget = budget;
-    if (state.org) { drawOrg(); drawSpend(); }
+    drawOrg();
+    drawSpend();
     drawDaily();
-  },
-  async daily() {
-    const s = state.session;
-    await loadDaily();
-    if (s === state.session) drawDaily();
-  },
-  async tasks() {
-    const s = state.session;
-    const tasks = await allPages('/v1/tasks?limit=500', 'tasks', 10);
-    if (s !== state.session) return;
+  }),
+  tasks: () => fresh([allTasks()], (tasks) => {
     state.tasks = tasks;
     drawBoard();
-  },
-  async approvals() {
-    const s = state.session;
-    const d = await api('/v1/approvals');
-    if (s !== state.session) return;
+    drawAgentTasks();
+  }),
+  approvals: () => fresh([api('/v1/approvals')], (d) => {
     state.approvals = d.approvals;
     drawApprovals();
-  },
-  async agent() {
-    if (state.agent) await drawAgent(state.agent, false);
-  },
+  }),
+  agent: async () => { if (state.agent) await drawAgent(state.agent, false); },
 };
+const ALL_PARTS = Object.keys(Parts);
+
+/* Every task, a page of 500 at a time (at most 10 pages). */
+async function allTasks() {
+  const out = [];
+  let after = null;
+  for (let i = 0; i < 10; i++) {
+    const d = await api('/v1/tasks?limit=500' + (after ? '&after=' + encodeURIComponent(after) : ''));
+    out.push(...d.tasks);
+    if (!d.next) break;
+    after = d.next;
+  }
+  return out;
+}
 
 async function runParts(names) {
   const results = await Promise.allSettled(names.map((p) => Parts[p]()));
   const bad = results.find((r) => r.status === 'rejected' && r.reason.status !== 401);
   if (bad) notice('Could not refresh: ' + failure(bad.reason), true);
-}
-
-function refreshAll() {
-  return runParts(['org', 'daily', 'tasks', 'approvals', 'agent']);
 }
 
 /* The refreshes events ask for, debounced: parts marked within DEBOUNCE_MS
@@ -503,6 +495,7 @@ function agentNode(a, byManager) {
 }
 
 function drawOrg() {
+  if (!state.org) return;
   const {members, agents} = state.org;
   const byManager = new Map();
   for (const a of agents) {
@@ -627,6 +620,7 @@ function barChart(rows) {
 
 function drawSpend() {
   const b = state.budget;
+  if (!b || !state.org) return;
   const agents = state.org.agents;
   const spent = new Map(b.agents.map((a) => [a.agent, Number(a.spent_usd_micro)]));
   const teamSpent = (h) => teamOf(h, agents).reduce((sum, m) => sum + (spent.get(m) || 0), 0);
@@ -910,11 +904,10 @@ async function agentAction(handle, what, body) {
 
 async function drawAgent(handle, scroll) {
   const sec = $('#agent'), s = state.session;
-  let a, tasks, events, runs;
+  let a, events, runs;
   try {
-    const h = encodeURIComponent(handle);
-    [a, tasks, events, runs] = await Promise.all([
-      api('/v1/agents/' + h), allPages('/v1/tasks?limit=500&assignee=' + h, 'tasks', 4),
+    [a, events, runs] = await Promise.all([
+      api('/v1/agents/' + encodeURIComponent(handle)),
       api('/v1/audit?limit=1000&actor=' + encodeURIComponent('agent:' + handle)),
       runsList(handle),
     ]);
@@ -944,14 +937,24 @@ async function drawAgent(handle, scroll) {
       if (msg.value.trim()) agentAction(handle, 'messages', {text: msg.value.trim()});
     }}}, msg, el('button', {type: 'submit', class: 'send', disabled: ro, title: tip}, 'Send')),
     el('h3', null, 'Tasks'),
-    tasks.length ? el('ul', null, tasks.map((t) => el('li', null, '#' + t.id + ' [' + t.status + '] ' + t.title)))
-                 : el('p', {class: 'muted'}, 'No tasks.'),
+    el('div', {class: 'agent-tasks'}),
     el('h3', null, 'Runs'),
     runs,
     el('h3', null, 'What it did (audit)'),
     el('ol', {class: 'events'}, events.events.slice(-30).reverse().map((e) => activityLine(activityOf('audit', e)))));
+  drawAgentTasks();
   sec.hidden = false;
   if (scroll) sec.scrollIntoView();
+}
+
+/* The open agent's tasks, from the board's. */
+function drawAgentTasks() {
+  const box = $('#agent-body .agent-tasks');
+  if (!box || !state.agent) return;
+  const tasks = state.tasks.filter((t) => t.assignee === state.agent);
+  clear(box).append(tasks.length
+    ? el('ul', null, tasks.map((t) => el('li', null, '#' + t.id + ' [' + t.status + '] ' + t.title)))
+    : el('p', {class: 'muted'}, 'No tasks.'));
 }
 
 /* ---- start ---- */

@@ -258,6 +258,9 @@ async function main() {
 
     await check('a task added over the API shows in the activity and on the board, without a reload', async () => {
       await page.evaluate(() => { window.__sameDocument = true; });
+      // With the CTO's page open: an event about no agent must not read it again.
+      await page.locator('#org-tree li.agent[data-agent="cto"] button.link').first().click();
+      await page.locator('#agent-body', {hasText: 'Ship Slack alerts'}).waitFor();
       const from = log.length;
       const title = 'Live: call the three trial users who churned';
       const r = await apiCall('POST', '/v1/tasks', {title});
@@ -267,6 +270,10 @@ async function main() {
       assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
       const audit = log.slice(from).filter((x) => x.url.includes('/v1/audit'));
       assert(audit.length === 0, 'the activity was read with ' + audit.map((x) => x.url).join(', '));
+      // The event changes the board only: its refresh (done, since the card
+      // is there) read neither the org chart nor the open agent page.
+      const reread = log.slice(from).filter((x) => /\/v1\/(org|agents\/cto)/.test(x.url));
+      assert(reread.length === 0, 'a task event read ' + reread.map((x) => x.url).join(', '));
       const streams = eventsRequests().filter((x) => log.indexOf(x) >= loginAt);
       assert(streams.length === 1 && !streams[0].done, 'event streams since login: ' + streams.length);
     });
