@@ -908,7 +908,7 @@ async function drawAgent(handle, scroll) {
   try {
     [a, events, runs] = await Promise.all([
       api('/v1/agents/' + encodeURIComponent(handle)),
-      api('/v1/audit?limit=1000&actor=' + encodeURIComponent('agent:' + handle)),
+      api('/v1/audit?order=newest&limit=30&actor=' + encodeURIComponent('agent:' + handle)),
       runsList(handle),
     ]);
   } catch (e) {
@@ -941,7 +941,7 @@ async function drawAgent(handle, scroll) {
     el('h3', null, 'Runs'),
     runs,
     el('h3', null, 'What it did (audit)'),
-    el('ol', {class: 'events'}, events.events.slice(-30).reverse().map((e) => activityLine(activityOf('audit', e)))));
+    el('ol', {class: 'events'}, events.events.map((e) => activityLine(activityOf('audit', e)))));
   drawAgentTasks();
   sec.hidden = false;
   if (scroll) sec.scrollIntoView();
