@@ -535,6 +535,8 @@ function drawBoard() {
  * is used anyway, the API's 403 is shown. */
 const READ_ONLY = 'This token is read-only (viewer): decisions need an operator or above.';
 
+/* What a decision or an action changes comes back as events, which redraw
+ * the parts they change (affected): nothing is read here. */
 async function decide(a, approve, why) {
   const what = approve ? 'approve' : 'deny';
   try {
@@ -543,7 +545,6 @@ async function decide(a, approve, why) {
   } catch (e) {
     if (e.status !== 401) notice('Could not ' + what + ' #' + a.id + ': ' + failure(e), true);
   }
-  await runParts(['approvals']);
 }
 
 function approvalItem(a) {
@@ -899,7 +900,6 @@ async function agentAction(handle, what, body) {
   } catch (e) {
     if (e.status !== 401) notice('@' + handle + ': could not ' + (what === 'messages' ? 'send the message' : what) + ': ' + failure(e), true);
   }
-  await runParts(['org', 'agent']);
 }
 
 async function drawAgent(handle, scroll) {
