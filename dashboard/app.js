@@ -104,16 +104,17 @@ function notice(text, bad) {
 
 /* ---- state ---- */
 
+/* What one login has read: a new login starts afresh. */
+function sessionState() {
+  return {canAct: false, org: null, budget: null, tasks: [], approvals: [], agent: null, events: [],
+          auditAfter: null, openRuns: new Set(), daily: null, dailyError: ''};
+}
+
 /* One session per login: anything read for an older one is dropped. */
-const state = {session: 0, role: '', canAct: false, org: null, budget: null, tasks: [],
-               approvals: [], agent: null, events: [], seen: new Set(), auditAfter: null,
-               openRuns: new Set(), daily: null, dailyDays: 30, dailyError: ''};
+const state = {session: 0, dailyDays: 30, ...sessionState()};
 
 function resetState() {
-  Object.assign(state, {session: state.session + 1, role: '', canAct: false, org: null,
-                        budget: null, tasks: [], approvals: [], agent: null, events: [],
-                        seen: new Set(), auditAfter: null, openRuns: new Set(), daily: null,
-                        dailyError: ''});
+  Object.assign(state, sessionState(), {session: state.session + 1});
   for (const sel of ['#org-tree', '#approvals-list', '#board-columns', '#spend-body', '#daily-chart',
                      '#daily-legend', '#activity-list', '#audit-table tbody', '#agent-body']) {
     clear($(sel));
@@ -142,13 +143,11 @@ async function login(token) {
     return false;
   }
   if (session !== state.session) return false;
-  /* An older server says no role: offer the buttons, the API still decides. */
-  state.role = c.role || '';
-  state.canAct = !c.role || ACTING_ROLES.includes(c.role);
+  state.canAct = ACTING_ROLES.includes(c.role);
   $('#company').textContent = (c.title || c.name) + ' · ' + c.you;
   const role = $('#role');
-  role.textContent = state.canAct ? (c.role || '') : (c.role || '') + ' · read-only';
-  role.hidden = !c.role;
+  role.textContent = c.role + (state.canAct ? '' : ' · read-only');
+  role.hidden = false;
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#logout').hidden = false;
@@ -260,7 +259,6 @@ const Live = {
   retryMs: 0,
   serverRetry: 0,
   events: 0,
-  drops: 0,
 
   /* Resolves once the stream is open or its first try has failed. */
   start() {
@@ -268,7 +266,6 @@ const Live = {
     this.lastId = '';
     this.retryMs = 0;
     this.events = 0;
-    this.drops = 0;
     const gen = ++this.gen;
     return new Promise((resolve) => this.connect(gen, sessionStorage.getItem(TOKEN_KEY), resolve));
   },
@@ -287,7 +284,6 @@ const Live = {
     l.hidden = st === 'off';
     l.dataset.state = st;
     l.dataset.events = String(this.events);
-    l.dataset.drops = String(this.drops);
     l.textContent = {on: 'live', retry: 'reconnecting…', connecting: 'connecting…'}[st] || '';
     l.title = st === 'on' ? 'Receiving events from /v1/events' : '';
   },
@@ -331,7 +327,6 @@ const Live = {
     }
     done();
     if (gen !== this.gen) return;
-    this.drops++;
     this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs ? this.retryMs * 2 : Math.max(RETRY_MIN_MS, this.serverRetry));
     this.show('retry');
     const wait = this.retryMs * (0.8 + 0.4 * Math.random());
@@ -644,8 +639,7 @@ async function loadDaily() {
     daily = await api('/v1/spend/daily?days=' + days);
   } catch (e) {
     if (e.status === 401) throw e;
-    error = e.status === 404 ? 'This server does not offer spend per day (GET /v1/spend/daily: 404).'
-                             : 'Could not read spend per day: ' + failure(e);
+    error = 'Could not read spend per day: ' + failure(e);
   }
   if (s !== state.session || days !== state.dailyDays) return; /* asked again meanwhile */
   state.daily = daily;
@@ -782,8 +776,13 @@ function activityOf(type, d) {
           text: d.action + (d.object ? ' ' + d.object : '')};
 }
 
+/* "2026-11-23 15:57:46" (UTC) from milliseconds since the epoch. */
+function utc(ms) {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 function activityLine(it) {
-  const t = isNaN(it.ts) ? '' : new Date(it.ts).toISOString().replace('T', ' ').slice(0, 19) + ' ';
+  const t = isNaN(it.ts) ? '' : utc(it.ts) + ' ';
   return el('li', {data: {key: it.key, type: it.type}}, el('span', {class: 'muted'}, t),
     el('strong', null, it.actor), ' ' + it.text);
 }
@@ -791,14 +790,15 @@ function activityLine(it) {
 /* Adds events to the list (each once: the first read and the stream may
  * overlap), newest first. */
 function addActivity(...items) {
+  const seen = new Set(state.events.map((e) => e.key));
   for (const it of items) {
-    if (state.seen.has(it.key)) continue;
+    if (seen.has(it.key)) continue;
+    seen.add(it.key);
     it.n = ++arrivals;
     state.events.push(it);
   }
   state.events.sort((a, b) => (b.ts - a.ts) || (b.n - a.n));
   state.events.length = Math.min(state.events.length, ACTIVITY_MAX);
-  state.seen = new Set(state.events.map((e) => e.key));
   clear($('#activity-list')).append(...state.events.map(activityLine));
 }
 
@@ -852,10 +852,6 @@ async function verifyAudit() {
 
 /* ---- agent page ---- */
 
-function when(us) {
-  return us ? new Date(Number(us) / 1000).toISOString().replace('T', ' ').replace(/\..*$/, '') : '';
-}
-
 function stepItem(st) {
   return el('li', {class: 'step', data: {seq: st.seq}},
     el('div', null, el('strong', null, '#' + st.seq + ' ' + st.kind + (st.tool ? ' ' + st.tool : '')),
@@ -879,7 +875,7 @@ async function runsList(handle) {
       el('div', {class: 'row'},
         el('button', {type: 'button', class: 'small run-toggle', on: {click: toggle}}, open ? 'Hide steps' : 'Steps'),
         el('strong', null, 'run ' + r.id), el('span', {class: 'status'}, r.status),
-        el('span', {class: 'muted'}, when(r.started_us) + ' · ' + r.steps + ' steps · ' + r.tool_calls +
+        el('span', {class: 'muted'}, (r.started_us ? utc(Number(r.started_us) / 1000) : '') + ' · ' + r.steps + ' steps · ' + r.tool_calls +
            ' tool calls · prompt ' + r.prompt_bytes + ' B · ' + usd(r.usd_micro))),
       r.reason ? el('div', {class: 'muted'}, r.reason) : null,
       open ? el('ol', {class: 'steps'}, steps.map(stepItem)) : null);
