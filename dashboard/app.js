@@ -81,7 +81,13 @@ async function api(path, opts = {}) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  const r = await fetch(path, {method: opts.method || 'GET', headers, body, cache: 'no-store'});
+  let r;
+  try {
+    r = await fetch(path, {method: opts.method || 'GET', headers, body, cache: 'no-store'});
+  } catch (_) {
+    /* fetch's own "Failed to fetch" says nothing to a person */
+    throw new Error('no answer from the firma server at ' + location.host + ' (is firma serve running?)');
+  }
   let data = null;
   try { data = await r.json(); } catch (_) { /* an empty or non-JSON answer */ }
   if (r.status === 401) {
@@ -837,6 +843,7 @@ async function loadAudit(after) {
 
 async function verifyAudit() {
   const v = $('#audit-verdict');
+  v.hidden = true; /* no earlier verdict while this one is worked out */
   try {
     const r = await api('/v1/audit/verify');
     v.textContent = r.ok
@@ -844,7 +851,8 @@ async function verifyAudit() {
       : `Broken at event #${r.first_bad_seq}: ${r.why}`;
     v.className = r.ok ? 'good' : 'error';
   } catch (e) {
-    v.textContent = 'Could not verify: ' + e.message;
+    if (e.status === 401) return; /* logged out */
+    v.textContent = 'Could not verify: ' + failure(e);
     v.className = 'error';
   }
   v.hidden = false;

@@ -345,6 +345,22 @@ async function main() {
       await board(post.status).locator('.card', {hasText: post.title}).waitFor();
     });
 
+    await check('a call that gets no answer says so in words, not "Failed to fetch"', async () => {
+      const was = expected;
+      expected = new RegExp(was.source + '|ERR_FAILED');
+      await page.route('**/v1/audit/verify', (r) => r.abort('failed'));
+      try {
+        await page.click('#audit-verify');
+        const v = page.locator('#audit-verdict.error');
+        await v.waitFor({state: 'visible'});
+        const text = await v.textContent();
+        assert(/no answer from the firma server at 127\.0\.0\.1:\d+/.test(text), text);
+      } finally {
+        await page.unroute('**/v1/audit/verify');
+        expected = was;
+      }
+    });
+
     await check('the audit log verifies from the page', async () => {
       await page.click('#audit-verify');
       const v = page.locator('#audit-verdict');
