@@ -10,6 +10,7 @@
 # Needs Debian's chromium and Node.js (scripts/deps.sh test); runs `npm ci`
 # in tests/browser when its node_modules is missing.
 . "$(dirname "$0")/lib.sh"
+. "$FIRMA_SRC/tests/e2e/lib_api.sh"
 export FIRMA_DB=$T/firma.db
 EX=$FIRMA_SRC/examples/solo-startup
 ART=$FIRMA_SRC/tests/artifacts
@@ -36,39 +37,35 @@ expect_rc 0 "the scenario runs until the agents wait"
 run --json approvals
 expect_out 'make test' "the CTO's test run waits for approval"
 expect_out '"agent": "marketing"' "marketing's over-budget call waits for approval"
-token_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
-TOKEN=$("$FIRMA" token create ana --name browser --json | token_of)
-VIEWER=$("$FIRMA" token create ana --name wallboard --role viewer --json | token_of)
+TOKEN=$(tok token create ana --name browser)
+VIEWER=$(tok token create ana --name wallboard --role viewer)
 
 # The server, on a free port of 127.0.0.1, with the runtime going on.
-serve() { # LISTEN: starts the server, its stderr in $T/serve.err
-    "$FIRMA" serve --scenario "$EX/scenario.yaml" --workspaces "$T/ws" --listen "$1" \
-        >"$T/serve.out" 2>"$T/serve.err" &
-    SERVE=$!
-    for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
-}
-serve 127.0.0.1:0
+SERVE_ARGS=(--scenario "$EX/scenario.yaml" --workspaces "$T/ws")
+api_start "${SERVE_ARGS[@]}"
 trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$T"' EXIT
-HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
 if [ -n "$HP" ]; then ok "serve --listen says where it listens"; else
     not_ok "serve --listen says where it listens" "$(cat "$T/serve.err")"; finish; fi
 
 # The files need no token and carry the CSP; a token is still needed for data.
-curl -s -D "$T/head" -o "$T/index" "$HP/"
-grep -qi "^Content-Security-Policy: default-src 'self'" "$T/head" && grep -q '/ui/app.js' "$T/index" \
-    && ok "GET / is the dashboard, with a Content-Security-Policy" || not_ok "GET /" "$(cat "$T/head")"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/ui/app.js")
-[ "$code" = 200 ] && ok "GET /ui/app.js needs no token" || not_ok "GET /ui/app.js" "$code"
+req GET / ""
+expect 200 "GET / is the dashboard" /ui/app.js
+case "$(header Content-Security-Policy)" in
+"default-src 'self'"*) ok "GET / has a Content-Security-Policy of 'self'" ;;
+*) not_ok "GET / has a Content-Security-Policy of 'self'" "$HEAD" ;;
+esac
+req GET /ui/app.js ""
+expect 200 "GET /ui/app.js needs no token"
 # --path-as-is: curl would otherwise tidy the ".." away before sending.
-code=$(curl --path-as-is -s -o /dev/null -w '%{http_code}' "$HP/ui/../firma.db")
-code2=$(curl --path-as-is -s -o /dev/null -w '%{http_code}' "$HP/ui/%2e%2e/firma.db")
-[ "$code" = 404 ] && [ "$code2" = 404 ] && ok "a path outside the embedded files is 404" \
-    || not_ok "/ui/.." "$code $code2"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$HP/v1/org")
-[ "$code" = 401 ] && ok "the API still needs a token" || not_ok "/v1/org without a token" "$code"
-role=$(curl -s -H "Authorization: Bearer $VIEWER" "$HP/v1/company" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin).get("role"))')
-[ "$role" = viewer ] && ok "GET /v1/company gives a viewer token's role" || not_ok "the viewer's role" "$role"
+req GET /ui/../firma.db "" "" --path-as-is
+expect 404 "a path outside the embedded files is 404"
+req GET /ui/%2e%2e/firma.db "" "" --path-as-is
+expect 404 "an encoded one too"
+req GET /v1/org ""
+expect 401 "the API still needs a token"
+req GET /v1/company "$VIEWER"
+expect 200 "GET /v1/company with a viewer token"
+[ "$(jget role)" = viewer ] && ok "it gives the token's role" || not_ok "the viewer's role" "$BODY"
 
 # Restarts the server on the same port when the browser test asks (the
 # page's event stream must resume), adding a task while it is down: the
@@ -78,8 +75,9 @@ restart() {
     kill "$SERVE"
     wait "$SERVE" || why="the server stopped with exit $?: $(tail -5 "$T/serve.err")"
     "$FIRMA" --as ana task add "$(cat "$T/restart-please")" >/dev/null || why="firma task add failed"
-    serve "${HP#http://}"
-    grep -q "API on" "$T/serve.err" || why="the server did not start again: $(tail -5 "$T/serve.err")"
+    local was=$HP
+    api_start "${SERVE_ARGS[@]}" --listen "${was#http://}" # the last --listen wins
+    [ "$HP" = "$was" ] || why="the server did not start again on ${was#http://}: $(tail -5 "$T/serve.err")"
     echo "$why" >"$T/restarted.tmp"
     mv "$T/restarted.tmp" "$T/restarted"
 }
