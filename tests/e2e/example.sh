@@ -31,10 +31,10 @@ files=$(cd "$T/run/firma.db.workspaces" && find . -type f | sort | tr '\n' ' ')
 want="./1/cto/Makefile ./1/cto/src/alerts/slack.c ./1/cto/tests/test_slack.c ./1/marketing/drafts/annual-plan.md ./1/support/kb/drafts/slack-alerts.md "
 [ "$files" = "$want" ] && ok "the agents wrote exactly their five files, each in its own workspace" \
     || not_ok "the agents wrote exactly their five files" "got: $files"
-ran=$(sqlite3 "$T/run/firma.db" "SELECT response FROM steps WHERE tool='exec' AND response LIKE 'It ran:%'")
-grep -q "exit code 0" <<<"$ran" && grep -q "slack: 1 test passed" <<<"$ran" \
-    && ok "the approved 'make test' ran in the CTO's sandbox, once, and passed" \
-    || not_ok "the approved make test ran in the sandbox" "$ran"
+ran() { sqlite3 "$T/run/firma.db" "SELECT $1 FROM steps WHERE tool='exec' AND response LIKE 'It ran:%'"; }
+check "the approved 'make test' ran in the CTO's sandbox once" test "$(ran 'count(*)')" -eq 1
+expect_in "$(ran response)" "exit code 0" "it exited 0"
+expect_in "$(ran response)" "slack: 1 test passed" "and its test passed"
 check "nothing was written beside the database" test -z "$(cd "$T/run" && ls | grep -vE '^(firma\.db.*|master\.key.*)$')"
 
 run bench store --agents 300 --tasks 100

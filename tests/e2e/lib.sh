@@ -28,13 +28,17 @@ not_ok() {
 expect_rc() {
     if [ "$RC" -eq "$1" ]; then ok "$2"; else not_ok "$2" "exit $RC, wanted $1; output: $OUT"; fi
 }
-# expect_out TEXT DESC: the last run's output contains TEXT (fixed string).
-expect_out() {
-    if grep -qF -- "$1" <<<"$OUT"; then ok "$2"; else not_ok "$2" "no '$1' in: $OUT"; fi
+# expect_in VALUE TEXT DESC: VALUE contains TEXT (a fixed string); a
+# failure shows VALUE.
+expect_in() {
+    if grep -qF -- "$2" <<<"$1"; then ok "$3"; else not_ok "$3" "no '$2' in: $1"; fi
 }
-expect_no_out() {
-    if grep -qF -- "$1" <<<"$OUT"; then not_ok "$2" "unexpected '$1' in: $OUT"; else ok "$2"; fi
+expect_not_in() {
+    if grep -qF -- "$2" <<<"$1"; then not_ok "$3" "unexpected '$2' in: $1"; else ok "$3"; fi
 }
+# expect_out TEXT DESC: the last run's output contains TEXT (or not).
+expect_out() { expect_in "$OUT" "$1" "$2"; }
+expect_no_out() { expect_not_in "$OUT" "$1" "$2"; }
 # check DESC CMD...: passes when CMD succeeds.
 check() {
     local d=$1; shift
