@@ -2,13 +2,17 @@
 # prints figures; this checks only that it ran and that every answer was a
 # 2xx (nothing here asserts a time).
 . "$(dirname "$0")/lib.sh"
-OUT=$(FIRMA=$FIRMA "$FIRMA_SRC/bench/api_load.sh" 1 2>&1); RC=$?
+# Its temporary folder under $T: its server's command line names it, so the
+# leftover check below sees this run's server only, not another suite's.
+mkdir -p "$T/tmp"
+OUT=$(TMPDIR=$T/tmp FIRMA=$FIRMA "$FIRMA_SRC/bench/api_load.sh" 1 2>&1); RC=$?
 expect_rc 0 "bench/api_load.sh runs"
 expect_out "GET /v1/tasks?limit=500 (500 tasks a page):" "it loads the 500-task list"
 expect_out "POST /v1/tasks (create, audited):" "and task creation"
-n=$(grep -c "non-2xx: 0$" <<<"$OUT")
-check "every answer under load was a 2xx" test "$n" -eq 2
+n_ok=$(grep -c "non-2xx: 0$" <<<"$OUT")
+check "every answer under load was a 2xx" test "$n_ok" -eq 2
 runs=$(grep -o "runs done by the agents meanwhile: [0-9]*" <<<"$OUT" | grep -o "[0-9]*$")
 check "agents were working meanwhile (${runs:-0} runs)" test "${runs:-0}" -ge 1
-check "no server is left behind" bash -c '! pgrep -f "[s]erve --listen 127.0.0.1:0 --scenario"'
+check "no server is left behind" test -z "$(pgrep -f -- "--scenario $T/tmp/")"
+check "no temporary folder is left behind" test -z "$(ls -A "$T/tmp")"
 finish
