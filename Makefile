@@ -34,13 +34,15 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps deps-test run test test-unit test-e2e bench clean fuzzers fuzz
+.PHONY: all deps deps-test deps-bench units run test bench clean fuzzers fuzz
 all: $(B)/firma
 
 deps:
 	@scripts/deps.sh build
 deps-test:
 	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,8 +99,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory fuzzers
 	@tests/run.sh
 
-bench: deps
-	@scripts/deps.sh bench
+bench: deps-bench
 	@$(MAKE) --no-print-directory MODE=release build/release/firma
 	build/release/firma bench store
 	build/release/firma bench runtime

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages firma needs to build and test, skipping those
-# already installed. Called by `make run` and `make test`; safe to run again.
+# already installed. Called by `make run`, `make test` and `make bench` (each
+# once, with what it needs: build, build and test, build and bench); safe to
+# run again.
 # Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
 
