@@ -72,16 +72,27 @@ $(B)/tests/%: tests/unit/%.c $(B)/libfirma.a
 
 units: $(UNIT_BIN)
 
-# libFuzzer targets (clang): tests/fuzz/fuzz_*.c against the library's sources.
-# `make test` builds them and replays a short run; `make fuzz` fuzzes for real.
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c, each linked against the
+# library compiled once for fuzzing (build/fuzz/libfirma.a: coverage hooks,
+# ASan and UBSan). `make test` builds them and replays a short run; `make
+# fuzz` fuzzes for real.
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/release/gen/templates.c build/release/gen/web.c
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+               -Iinclude -Isrc $(PKG_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/templates.o build/fuzz/obj/gen/web.o
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
-	    $(PKG_CFLAGS) $< $(LIB_SRC) build/release/gen/templates.c build/release/gen/web.c \
-	    -o $@ $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+build/fuzz/obj/gen/%.o: build/release/gen/%.c
+	@mkdir -p $(dir $@)
+	clang -std=c17 -O1 -c $< -o $@
+build/fuzz/libfirma.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfirma.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libfirma.a -o $@ $(PKG_LIBS)
 fuzzers: $(FUZZ_BIN)
 fuzz: fuzzers
 	@for f in $(FUZZ_BIN); do echo "== $$f ($(FUZZ_SECONDS) s)"; \
@@ -110,4 +121,4 @@ bench: deps-bench
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
