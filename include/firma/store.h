@@ -281,6 +281,9 @@ typedef struct fm_store_ops {
     int (*thread_list)(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
                        fm_thread **out, size_t *n, fm_error *err);
     int (*thread_get)(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
+    /* The thread of task `task`'s comments: its oldest thread, or 0 in *id
+     * when it has none yet (an index seek, not a list). */
+    int (*thread_of_task)(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err);
 
     int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
     /* Spend since `since` (microseconds, counted from the start of its UTC

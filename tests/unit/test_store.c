@@ -241,6 +241,23 @@ static void ledger_sums_per_agent_and_total(void **state)
 
 /* Spending by day and the ledger row by row, newest first, paged; and
  * threads by company and task, with their message counts. */
+/* The query plan of `sql`, one detail per line. */
+static char *plan_of(tdb *t, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    char *q = fm_xasprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    fm_buf b = FM_BUF_INIT;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fm_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(q);
+    return fm_buf_detach(&b);
+}
+
 static void ledger_by_day_and_row_and_threads_by_task(void **state)
 {
     tdb *t = tdb_new(true);
@@ -301,6 +318,7 @@ static void ledger_by_day_and_row_and_threads_by_task(void **state)
     other.name = fm_xstrdup("other");
     assert_int_equal(t->s->ops->company_insert(t->s, &other, &t->err), FM_OK);
     assert_int_equal(t->s->ops->thread_insert(t->s, other.id, "other", 0, &th3, &t->err), FM_OK);
+    fm_id other_id = other.id;
     fm_company_release(&other);
     fm_message m = {.thread_id = th2, .company_id = t->company, .sender = "member:ana",
                     .body = "one", .created_at = 1000};
@@ -332,6 +350,21 @@ static void ledger_by_day_and_row_and_threads_by_task(void **state)
     assert_int_equal(one.n_messages, 2);
     fm_thread_release(&one);
     assert_int_equal(t->s->ops->thread_get(t->s, 9999, &one, &t->err), FM_ENOTFOUND);
+    /* A task's comments are its oldest thread; another company sees none. */
+    fm_id th4, found = -1;
+    assert_int_equal(t->s->ops->thread_insert(t->s, t->company, "later", tk.id, &th4, &t->err),
+                     FM_OK);
+    assert_int_equal(t->s->ops->thread_of_task(t->s, t->company, tk.id, &found, &t->err), FM_OK);
+    assert_int_equal(found, th2);
+    assert_int_equal(t->s->ops->thread_of_task(t->s, other_id, tk.id, &found, &t->err), FM_OK);
+    assert_int_equal(found, 0);
+    found = -1;
+    assert_int_equal(t->s->ops->thread_of_task(t->s, t->company, 9999, &found, &t->err), FM_OK);
+    assert_int_equal(found, 0);
+    char *plan = plan_of(t, fm__sq_thread_of_task_sql);
+    if (!strstr(plan, "USING INDEX threads_task") || strstr(plan, "TEMP B-TREE"))
+        fail_msg("thread_of_task does not seek threads_task:\n%s", plan);
+    free(plan);
     tdb_free(t);
 }
 
@@ -643,23 +676,6 @@ static void due_timers_come_earliest_first(void **state)
     assert_int_equal(v[1].agent_id, cron);
     free(v);
     tdb_free(t);
-}
-
-/* The query plan of `sql`, one detail per line. */
-static char *plan_of(tdb *t, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    char *q = fm_xasprintf("EXPLAIN QUERY PLAN %s", sql);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-    fm_buf b = FM_BUF_INIT;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        fm_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 3));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    free(q);
-    return fm_buf_detach(&b);
 }
 
 /* The counts behind the metrics' gauges: only untaken wakes and pending

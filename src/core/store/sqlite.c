@@ -551,6 +551,7 @@ const fm_store_ops fm__sqlite_ops = {
     .ledger_list = fm__sq_ledger_list,
     .thread_list = fm__sq_thread_list,
     .thread_get = fm__sq_thread_get,
+    .thread_of_task = fm__sq_thread_of_task,
     .audit_head = fm__sq_audit_head,
     .audit_insert = fm__sq_audit_insert,
     .audit_scan = fm__sq_audit_scan,

@@ -94,6 +94,9 @@ int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err);
 int fm__sq_thread_list(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
                        fm_thread **out, size_t *n, fm_error *err);
 int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
+int fm__sq_thread_of_task(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err);
+/* Its query, for the test that checks the plan. */
+extern const char fm__sq_thread_of_task_sql[];
 int fm__sq_spend_daily(fm_store *s, fm_id company, fm_id agent, int64_t since,
                        fm_spend_day **out, size_t *n, fm_error *err);
 int fm__sq_ledger_list(fm_store *s, fm_id company, fm_id agent, fm_id before, size_t limit,

@@ -311,6 +311,24 @@ int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err)
     return rc;
 }
 
+const char fm__sq_thread_of_task_sql[] = "SELECT id FROM threads WHERE task_id=?2 "
+                                         "AND company_id=?1 ORDER BY id LIMIT 1";
+
+int fm__sq_thread_of_task(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err)
+{
+    fm__sqlite *q = fm__sq(s);
+    sqlite3_stmt *st = fm__sq_prep(q, fm__sq_thread_of_task_sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, task);
+    int rc = sqlite3_step(st);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FM_OK : fm__sq_fail(q, rc, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- ledger ------------------------------------------------------------------ */
 
 int fm__sq_ledger_insert(fm_store *s, const fm_ledger_entry *e, fm_error *err)
