@@ -3,7 +3,6 @@
 #include "firma/base.h"
 
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,9 +291,15 @@ int fm_task_comment(fm_store *s, const char *actor, fm_id company, fm_id task, c
     /* A task's comments are its thread, made with the first comment. */
     rc = s->ops->thread_of_task(s, company, task, &thread, err);
     if (rc == FM_OK && !thread) {
-        char subject[80];
-        snprintf(subject, sizeof subject, "task %lld: %.60s", (long long)task, t.title);
+        /* The title's first 60 bytes, not cutting a UTF-8 character: a cut
+         * one would make the subject invalid, and the API could not show it. */
+        size_t len = strnlen(t.title, 61);
+        if (len > 60)
+            for (len = 60; len && ((unsigned char)t.title[len] & 0xC0) == 0x80; len--)
+                ;
+        char *subject = fm_xasprintf("task %lld: %.*s", (long long)task, (int)len, t.title);
         rc = s->ops->thread_insert(s, company, subject, task, &thread, err);
+        free(subject);
     }
     fm_message m = {.thread_id = thread, .company_id = company, .sender = (char *)actor,
                     .body = (char *)text, .tainted = !fm_actor_inside(actor)};
