@@ -107,17 +107,7 @@ static int read_run(sqlite3_stmt *st, void *rec, fm_error *err)
 int fm__sq_run_get(fm_store *s, fm_id id, fm_run *out, fm_error *err)
 {
     static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "run", err);
-    if (rc == FM_OK)
-        read_run(st, out, err);
-    sqlite3_reset(st);
-    return rc;
+    return fm__sq_get(fm__sq(s), sql, id, "run", read_run, out, sizeof *out, err);
 }
 
 int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err)

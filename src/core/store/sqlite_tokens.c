@@ -73,13 +73,9 @@ int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_t
     if (!st)
         return err ? err->code : FM_ESTORE;
     sqlite3_bind_blob(st, 1, hash, FM_HASH_BYTES, SQLITE_STATIC);
-    int rc = fm__sq_one_row(q, st, "token", err);
-    if (rc == FM_OK) {
-        memset(out, 0, sizeof *out);
-        read_token(st, out, err);
+    int rc = fm__sq_row(q, st, "token", read_token, out, sizeof *out, err);
+    if (rc == FM_OK)
         memcpy(out->hash, hash, FM_HASH_BYTES);
-    }
-    sqlite3_reset(st);
     return rc;
 }
 
