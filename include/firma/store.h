@@ -438,6 +438,12 @@ int fm_sqlite_latest_version(void);
  * back otherwise (including when the commit fails). Returns the final status. */
 int fm_store_end(fm_store *s, int rc, fm_error *err);
 
+/* audit_scan into an array of copies, for callers that want the events
+ * after the scan; the caller frees *out with fm_audit_event_list_free (on
+ * an error *out is NULL). */
+int fm_store_audit_list(fm_store *s, const fm_audit_filter *f, fm_audit_event **out, size_t *n,
+                        fm_error *err);
+
 /* Freeing what _list functions return. */
 void fm_company_list_free(fm_company *v, size_t n);
 void fm_member_list_free(fm_member *v, size_t n);
@@ -448,6 +454,7 @@ void fm_message_list_free(fm_message *v, size_t n);
 void fm_thread_release(fm_thread *t);
 void fm_thread_list_free(fm_thread *v, size_t n);
 void fm_ledger_list_free(fm_ledger_row *v, size_t n);
+void fm_audit_event_list_free(fm_audit_event *v, size_t n);
 void fm_strv_free(char **v, size_t n);
 
 #endif
