@@ -166,6 +166,7 @@ void fm_step_release(fm_step *s);
 typedef struct fm_step_event {
     fm_step step;
     fm_id agent_id;
+    char agent[48]; /* its handle ("" if it has none) */
 } fm_step_event;
 void fm_step_event_list_free(fm_step_event *v, size_t n);
 void fm_step_list_free(fm_step *v, size_t n);

@@ -70,15 +70,10 @@ static void from_audit(const fm_audit_event *e, fm_event *ev)
         agent_of(e->actor, ev->agent, sizeof ev->agent);
 }
 
-static void from_step(fm_store *s, const fm_step_event *se, fm_event *ev)
+static void from_step(const fm_step_event *se, fm_event *ev)
 {
     const fm_step *st = &se->step;
-    fm_agent a;
-    ev->agent[0] = '\0';
-    if (s->ops->agent_get(s, se->agent_id, &a, NULL) == FM_OK) {
-        snprintf(ev->agent, sizeof ev->agent, "%s", a.handle);
-        fm_agent_release(&a);
-    }
+    snprintf(ev->agent, sizeof ev->agent, "%s", se->agent);
     ev->type = "run.step";
     ev->ts = st->started_at;
     ev->data = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -123,7 +118,7 @@ int fm_events_since(fm_store *s, fm_id company, const char *cursor, size_t limit
             from_audit(&au[i], &v[k]);
             seq = au[i++].seq;
         } else {
-            from_step(s, &sv[j], &v[k]);
+            from_step(&sv[j], &v[k]);
             step = sv[j++].step.id;
         }
         cursor_of(v[k].cursor, seq, step);

@@ -6,6 +6,7 @@
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,8 @@ static int read_step_event(sqlite3_stmt *st, void *rec, fm_error *err)
 {
     fm_step_event *x = rec;
     x->agent_id = sqlite3_column_int64(st, 15);
+    const unsigned char *h = sqlite3_column_text(st, 16);
+    snprintf(x->agent, sizeof x->agent, "%s", h ? (const char *)h : "");
     return read_step(st, &x->step, err);
 }
 
@@ -246,7 +249,8 @@ int fm__sq_step_feed(fm_store *s, fm_id company, fm_id after, size_t limit,
     static const char sql[] =
         "SELECT s.id, s.run_id, s.seq, s.kind, s.status, s.tool, NULL, NULL, s.prompt_bytes, "
         "s.tokens_in, s.tokens_cached, s.tokens_out, s.usd_micro, s.started_at, s.ended_at, "
-        "r.agent_id FROM steps s JOIN runs r ON r.id=s.run_id "
+        "r.agent_id, a.handle FROM steps s JOIN runs r ON r.id=s.run_id "
+        "LEFT JOIN agents a ON a.id=r.agent_id "
         "WHERE s.id>?2 AND r.company_id=?1 ORDER BY s.id LIMIT ?3";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);
