@@ -362,6 +362,16 @@ int fm__sq_collect(fm__sqlite *q, sqlite3_stmt *st, size_t size, fm__sq_reader r
     return FM_OK;
 }
 
+int fm__sq_list(fm__sqlite *q, const char *sql, fm_id id, size_t size, fm__sq_reader read,
+                void **out, size_t *n, fm_error *err)
+{
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    return fm__sq_collect(q, st, size, read, out, n, err);
+}
+
 int64_t fm__sq_stamp(int64_t t)
 {
     return t ? t : fm_now_us();

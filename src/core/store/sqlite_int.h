@@ -55,6 +55,10 @@ int fm__sq_get(fm__sqlite *q, const char *sql, fm_id id, const char *what, fm__s
  * zeroed then filled by `read`; used by all the _list functions. */
 int fm__sq_collect(fm__sqlite *q, sqlite3_stmt *st, size_t size, fm__sq_reader read,
                    void **out, size_t *n, fm_error *err);
+/* fm__sq_collect for `sql` (a string literal) with ?1 bound to `id`: the
+ * rows of one company, agent, run or thread. */
+int fm__sq_list(fm__sqlite *q, const char *sql, fm_id id, size_t size, fm__sq_reader read,
+                void **out, size_t *n, fm_error *err);
 /* `t`, or now when `t` is 0. */
 int64_t fm__sq_stamp(int64_t t);
 

@@ -458,25 +458,16 @@ int fm__sq_agent_list(fm_store *s, fm_id company, bool brief, fm_agent **out, si
 {
     static const char sql[] = "SELECT " AGENT_COLS " FROM agents WHERE company_id=?1 "
                               "ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, brief ? read_agent_brief : read_agent_full, (void **)out,
-                   n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out,
+                       brief ? read_agent_brief : read_agent_full, (void **)out, n, err);
 }
 
 int fm__sq_agent_reports(fm_store *s, fm_id manager, fm_agent **out, size_t *n, fm_error *err)
 {
     static const char sql[] = "SELECT " AGENT_COLS " FROM agents WHERE manager_agent=?1 AND "
                               "status<>'fired' ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, manager);
-    return fm__sq_collect(q, st, sizeof **out, read_agent_brief, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, manager, sizeof **out, read_agent_brief,
+                       (void **)out, n, err);
 }
 
 /* ---- goals ----------------------------------------------------------------- */
@@ -547,10 +538,5 @@ int fm__sq_goal_get(fm_store *s, fm_id id, fm_goal *out, fm_error *err)
 int fm__sq_goal_list(fm_store *s, fm_id company, fm_goal **out, size_t *n, fm_error *err)
 {
     static const char sql[] = "SELECT " GOAL_COLS " FROM goals WHERE company_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, read_goal, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out, read_goal, (void **)out, n, err);
 }

@@ -226,12 +226,7 @@ int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error 
     static const char sql[] = "SELECT id, run_id, seq, kind, status, tool, request, response, "
                               "prompt_bytes, tokens_in, tokens_cached, tokens_out, usd_micro, "
                               "started_at, ended_at FROM steps WHERE run_id=?1 ORDER BY seq";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, run);
-    return fm__sq_collect(q, st, sizeof **out, read_step, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, run, sizeof **out, read_step, (void **)out, n, err);
 }
 
 static int read_step_event(sqlite3_stmt *st, void *rec, fm_error *err)

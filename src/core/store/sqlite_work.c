@@ -223,12 +223,7 @@ int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, 
 {
     static const char sql[] = "SELECT id, thread_id, company_id, sender, body, tainted, "
                               "created_at FROM messages WHERE thread_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, thread);
-    return fm__sq_collect(q, st, sizeof **out, read_message, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, thread, sizeof **out, read_message, (void **)out, n, err);
 }
 
 int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err)
