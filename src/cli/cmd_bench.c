@@ -253,29 +253,37 @@ int fm__bench_cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
+int fm__bench_sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, size_t *n_out)
 {
-    /* Latencies come from the store's own timestamps, read back with SQL
-     * through a second connection (the bench owns the file). */
     sqlite3 *db;
-    if (sqlite3_open(c->db_path, &db) != SQLITE_OK)
-        return FM_EIO;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int64_t *v = NULL;
     size_t n = 0, cap = 0;
-    if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    int s = sqlite3_open_v2(c->db_path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (s == SQLITE_OK && (s = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
+        if (sqlite3_bind_parameter_count(st) > 0)
+            sqlite3_bind_int64(st, 1, arg);
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             if (n == cap)
                 v = fm_xreallocarray(v, cap = cap ? cap * 2 : 256, sizeof *v);
             v[n++] = sqlite3_column_int64(st, 0);
         }
-        sqlite3_finalize(st);
     }
+    int rc = s == SQLITE_DONE ? FM_OK
+                              : fm_error_set(&c->err, FM_ESTORE, "reading the figures: %s",
+                                             db ? sqlite3_errmsg(db) : sqlite3_errstr(s));
+    sqlite3_finalize(st);
     sqlite3_close(db);
-    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
-    *out = n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
-    free(v);
-    return FM_OK;
+    if (n)
+        qsort(v, n, sizeof *v, fm__bench_cmp_i64);
+    *out = v;
+    *n_out = n;
+    return rc;
+}
+
+double fm__bench_quantile(const int64_t *v, size_t n, double p)
+{
+    return n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
 }
 
 static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
@@ -326,10 +334,17 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
         "(SELECT min(created_at) FROM wakes w WHERE w.run_id=r.id) FROM runs r";
     static const char step_us[] = "SELECT ended_at - started_at FROM steps WHERE kind='model'";
     double m50 = 0;
+    int64_t *v = NULL;
+    size_t n = 0;
+    if (rc == FM_OK && (rc = fm__bench_sql_values(c, lat, 0, &v, &n)) == FM_OK) {
+        p50 = fm__bench_quantile(v, n, 0.5);
+        p99 = fm__bench_quantile(v, n, 0.99);
+    }
+    free(v);
+    if (rc == FM_OK && (rc = fm__bench_sql_values(c, step_us, 0, &v, &n)) == FM_OK)
+        m50 = fm__bench_quantile(v, n, 0.5);
+    free(v);
     if (rc == FM_OK) {
-        percentile_us(c, lat, 0.5, &p50);
-        percentile_us(c, lat, 0.99, &p99);
-        percentile_us(c, step_us, 0.5, &m50);
         int64_t steps = st.model_calls + st.tool_calls;
         printf("firma bench runtime (sim model, SQLite; every step written before the next)\n");
         printf("  work:               %d tasks for %d busy agents (+%d idle agents registered)\n",

@@ -41,50 +41,14 @@ static double mib(int64_t kib)
     return (double)kib / 1024.0;
 }
 
-/* The values of a one-column query, ?1 (if it has one) bound to `arg`,
- * sorted. Figures are read back with SQL through a second connection: the
- * bench owns the file. */
-static int sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, size_t *n_out)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    int64_t *v = NULL;
-    size_t n = 0, cap = 0;
-    int s = sqlite3_open_v2(c->db_path, &db, SQLITE_OPEN_READONLY, NULL);
-    if (s == SQLITE_OK && (s = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
-        if (sqlite3_bind_parameter_count(st) > 0)
-            sqlite3_bind_int64(st, 1, arg);
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            if (n == cap)
-                v = fm_xreallocarray(v, cap = cap ? cap * 2 : 256, sizeof *v);
-            v[n++] = sqlite3_column_int64(st, 0);
-        }
-    }
-    int rc = s == SQLITE_DONE ? FM_OK
-                              : fm_error_set(&c->err, FM_ESTORE, "reading the figures: %s",
-                                             db ? sqlite3_errmsg(db) : sqlite3_errstr(s));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
-    *out = v;
-    *n_out = n;
-    return rc;
-}
-
 static int sql_int(fm_cli *c, const char *sql, int64_t arg, int64_t *out)
 {
     int64_t *v;
     size_t n;
-    int rc = sql_values(c, sql, arg, &v, &n);
+    int rc = fm__bench_sql_values(c, sql, arg, &v, &n);
     *out = n ? v[0] : 0;
     free(v);
     return rc;
-}
-
-/* The p-th quantile of sorted values (nearest rank below). */
-static double quantile(const int64_t *v, size_t n, double p)
-{
-    return n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
 }
 
 /* ---- hiring in bulk --------------------------------------------------------------- */
@@ -599,9 +563,9 @@ static int latency_of(fm_cli *c, int64_t after_run, latency *out)
     for (int k = 0; rc == FM_OK && k < 3; k++) {
         int64_t *v;
         size_t n;
-        rc = sql_values(c, sql[k], after_run, &v, &n);
-        dst[k][0] = quantile(v, n, 0.5);
-        dst[k][1] = quantile(v, n, 0.99);
+        rc = fm__bench_sql_values(c, sql[k], after_run, &v, &n);
+        dst[k][0] = fm__bench_quantile(v, n, 0.5);
+        dst[k][1] = fm__bench_quantile(v, n, 0.99);
         out->n = n;
         free(v);
     }
