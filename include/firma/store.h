@@ -166,6 +166,7 @@ void fm_step_release(fm_step *s);
 typedef struct fm_step_event {
     fm_step step;
     fm_id agent_id;
+    char agent[48]; /* its handle ("" if it has none) */
 } fm_step_event;
 void fm_step_event_list_free(fm_step_event *v, size_t n);
 void fm_step_list_free(fm_step *v, size_t n);
@@ -281,6 +282,9 @@ typedef struct fm_store_ops {
     int (*thread_list)(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
                        fm_thread **out, size_t *n, fm_error *err);
     int (*thread_get)(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
+    /* The thread of task `task`'s comments: its oldest thread, or 0 in *id
+     * when it has none yet (an index seek, not a list). */
+    int (*thread_of_task)(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err);
 
     int (*ledger_insert)(fm_store *s, const fm_ledger_entry *e, fm_error *err);
     /* Spend since `since` (microseconds, counted from the start of its UTC
@@ -435,6 +439,12 @@ int fm_sqlite_latest_version(void);
  * back otherwise (including when the commit fails). Returns the final status. */
 int fm_store_end(fm_store *s, int rc, fm_error *err);
 
+/* audit_scan into an array of copies, for callers that want the events
+ * after the scan; the caller frees *out with fm_audit_event_list_free (on
+ * an error *out is NULL). */
+int fm_store_audit_list(fm_store *s, const fm_audit_filter *f, fm_audit_event **out, size_t *n,
+                        fm_error *err);
+
 /* Freeing what _list functions return. */
 void fm_company_list_free(fm_company *v, size_t n);
 void fm_member_list_free(fm_member *v, size_t n);
@@ -445,6 +455,7 @@ void fm_message_list_free(fm_message *v, size_t n);
 void fm_thread_release(fm_thread *t);
 void fm_thread_list_free(fm_thread *v, size_t n);
 void fm_ledger_list_free(fm_ledger_row *v, size_t n);
+void fm_audit_event_list_free(fm_audit_event *v, size_t n);
 void fm_strv_free(char **v, size_t n);
 
 #endif

@@ -21,6 +21,26 @@ int fm__bench_reopen(fm_cli *c);
 int fm__bench_company(fm_cli *c);
 int fm__bench_scenario(const char *path, int64_t agents);
 int fm__bench_cmp_i64(const void *a, const void *b);
+/* The values of a one-column query, ?1 (if it has one) bound to `arg`,
+ * sorted, into *out (the caller frees it). Figures are read back with SQL
+ * through a second, read-only connection: the bench owns the file. */
+int fm__bench_sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, size_t *n);
+/* The p-th quantile of sorted values (nearest rank below); 0 for none. */
+double fm__bench_quantile(const int64_t *v, size_t n, double p);
+/* The database file and its WAL, in bytes. */
+int64_t fm__bench_disk_bytes(const char *db);
+
+/* Where a bench works: a fresh directory under $TMPDIR (else /tmp) and the
+ * paths in it of the database (made c->db_path), the sim scenario and the
+ * agents' workspaces (neither made). fm__bench_scratch_remove closes
+ * c->store and removes the directory with all it holds; call it on success
+ * and failure alike (after a failed make too). */
+typedef struct fm_bench_scratch {
+    char dir[4096];
+    char *db, *scenario, *workspaces;
+} fm_bench_scratch;
+int fm__bench_scratch_make(fm_cli *c, fm_bench_scratch *s);
+void fm__bench_scratch_remove(fm_cli *c, fm_bench_scratch *s);
 
 /* `firma bench idle` and `firma bench inflight`: parse their options, run,
  * print; return the exit code. */

@@ -17,20 +17,56 @@
 
 #include <sqlite3.h>
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int64_t file_size(const char *path)
+int64_t fm__bench_disk_bytes(const char *db)
 {
     struct stat st;
-    int64_t n = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
-    char *wal = fm_xasprintf("%s-wal", path);
+    int64_t n = stat(db, &st) == 0 ? (int64_t)st.st_size : 0;
+    char *wal = fm_xasprintf("%s-wal", db);
     if (stat(wal, &st) == 0)
         n += (int64_t)st.st_size;
     free(wal);
     return n;
+}
+
+int fm__bench_scratch_make(fm_cli *c, fm_bench_scratch *s)
+{
+    const char *tmp = getenv("TMPDIR");
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "%s/firma-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(s->dir)) {
+        s->dir[0] = '\0';
+        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory under %s",
+                            tmp && *tmp ? tmp : "/tmp");
+    }
+    s->db = fm_xasprintf("%s/bench.db", s->dir);
+    s->scenario = fm_xasprintf("%s/scenario.yaml", s->dir);
+    s->workspaces = fm_xasprintf("%s/ws", s->dir);
+    c->db_path = s->db;
+    return FM_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    return remove(path) == 0 ? 0 : -1;
+}
+
+void fm__bench_scratch_remove(fm_cli *c, fm_bench_scratch *s)
+{
+    fm_store_close(c->store);
+    c->store = NULL;
+    c->db_path = NULL;
+    if (s->dir[0] && nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "firma bench: could not remove %s\n", s->dir);
+    free(s->db);
+    free(s->scenario);
+    free(s->workspaces);
+    memset(s, 0, sizeof *s);
 }
 
 /* Closing the store checkpoints the WAL into the main file. */
@@ -106,26 +142,25 @@ static int add_tasks(fm_cli *c, int n, double *per_sec)
 
 static int bench_store(fm_cli *c, int agents, int tasks)
 {
-    char dir[] = "/tmp/firma-bench-XXXXXX";
-    if (!mkdtemp(dir))
-        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory");
-    char *db = fm_xasprintf("%s/bench.db", dir);
-    c->db_path = db;
+    fm_bench_scratch sc;
     double hire_rate = 0, task_rate = 0;
     int64_t s0 = 0, s1 = 0, s2 = 0;
-    int rc = cli_open(c);
+    int rc = fm__bench_scratch_make(c, &sc);
+    const char *db = sc.db;
+    if (rc == FM_OK)
+        rc = cli_open(c);
     if (rc == FM_OK)
         rc = fm__bench_company(c);
     if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
-        s0 = file_size(db);
+        s0 = fm__bench_disk_bytes(db);
         rc = hire_many(c, agents, 10, &hire_rate);
     }
     if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
-        s1 = file_size(db);
+        s1 = fm__bench_disk_bytes(db);
         rc = add_tasks(c, tasks, &task_rate);
     }
     if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK)
-        s2 = file_size(db);
+        s2 = fm__bench_disk_bytes(db);
     double best = 1e99;
     size_t bytes = 0;
     for (int round = 0; rc == FM_OK && round < 3; round++) {
@@ -149,16 +184,7 @@ static int bench_store(fm_cli *c, int agents, int tasks)
         printf("  org chart render:    %d agents in %.1f ms (best of 3, %zu bytes of text)\n",
                agents, best, bytes);
     }
-    fm_store_close(c->store);
-    c->store = NULL;
-    char *cmd[] = {"-wal", "-shm", ""};
-    for (size_t i = 0; i < 3; i++) {
-        char *p = fm_xasprintf("%s%s", db, cmd[i]);
-        unlink(p);
-        free(p);
-    }
-    rmdir(dir);
-    free(db);
+    fm__bench_scratch_remove(c, &sc);
     return rc;
 }
 
@@ -227,41 +253,47 @@ int fm__bench_cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int percentile_us(fm_cli *c, const char *sql_text, double p, double *out)
+int fm__bench_sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, size_t *n_out)
 {
-    /* Latencies come from the store's own timestamps, read back with SQL
-     * through a second connection (the bench owns the file). */
     sqlite3 *db;
-    if (sqlite3_open(c->db_path, &db) != SQLITE_OK)
-        return FM_EIO;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int64_t *v = NULL;
     size_t n = 0, cap = 0;
-    if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    int s = sqlite3_open_v2(c->db_path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (s == SQLITE_OK && (s = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
+        if (sqlite3_bind_parameter_count(st) > 0)
+            sqlite3_bind_int64(st, 1, arg);
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             if (n == cap)
                 v = fm_xreallocarray(v, cap = cap ? cap * 2 : 256, sizeof *v);
             v[n++] = sqlite3_column_int64(st, 0);
         }
-        sqlite3_finalize(st);
     }
+    int rc = s == SQLITE_DONE ? FM_OK
+                              : fm_error_set(&c->err, FM_ESTORE, "reading the figures: %s",
+                                             db ? sqlite3_errmsg(db) : sqlite3_errstr(s));
+    sqlite3_finalize(st);
     sqlite3_close(db);
-    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
-    *out = n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
-    free(v);
-    return FM_OK;
+    if (n)
+        qsort(v, n, sizeof *v, fm__bench_cmp_i64);
+    *out = v;
+    *n_out = n;
+    return rc;
+}
+
+double fm__bench_quantile(const int64_t *v, size_t n, double p)
+{
+    return n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
 }
 
 static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
 {
-    char dir[] = "/tmp/firma-bench-XXXXXX";
-    if (!mkdtemp(dir))
-        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory");
-    char *db = fm_xasprintf("%s/bench.db", dir), *scen = fm_xasprintf("%s/scenario.yaml", dir);
-    char *ws = fm_xasprintf("%s/ws", dir);
-    c->db_path = db;
+    fm_bench_scratch sc;
     double rate;
-    int rc = cli_open(c);
+    int rc = fm__bench_scratch_make(c, &sc);
+    const char *scen = sc.scenario, *ws = sc.workspaces;
+    if (rc == FM_OK)
+        rc = cli_open(c);
     if (rc == FM_OK)
         rc = fm__bench_company(c);
     if (rc == FM_OK)
@@ -302,10 +334,17 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
         "(SELECT min(created_at) FROM wakes w WHERE w.run_id=r.id) FROM runs r";
     static const char step_us[] = "SELECT ended_at - started_at FROM steps WHERE kind='model'";
     double m50 = 0;
+    int64_t *v = NULL;
+    size_t n = 0;
+    if (rc == FM_OK && (rc = fm__bench_sql_values(c, lat, 0, &v, &n)) == FM_OK) {
+        p50 = fm__bench_quantile(v, n, 0.5);
+        p99 = fm__bench_quantile(v, n, 0.99);
+    }
+    free(v);
+    if (rc == FM_OK && (rc = fm__bench_sql_values(c, step_us, 0, &v, &n)) == FM_OK)
+        m50 = fm__bench_quantile(v, n, 0.5);
+    free(v);
     if (rc == FM_OK) {
-        percentile_us(c, lat, 0.5, &p50);
-        percentile_us(c, lat, 0.99, &p99);
-        percentile_us(c, step_us, 0.5, &m50);
         int64_t steps = st.model_calls + st.tool_calls;
         printf("firma bench runtime (sim model, SQLite; every step written before the next)\n");
         printf("  work:               %d tasks for %d busy agents (+%d idle agents registered)\n",
@@ -326,15 +365,7 @@ static int bench_runtime(fm_cli *c, int agents, int tasks, int idle_agents)
                (long long)rss0, (long long)rss1);
         rc = fm__bench_unloaded(c, &cfg, agents);
     }
-    fm_store_close(c->store);
-    c->store = NULL;
-    char *cmd = fm_xasprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "firma bench: could not remove %s\n", dir);
-    free(cmd);
-    free(db);
-    free(scen);
-    free(ws);
+    fm__bench_scratch_remove(c, &sc);
     return rc;
 }
 
@@ -397,16 +428,14 @@ static double scan_ms(const char *db_path, int64_t now)
 
 static int bench_timers(fm_cli *c, int agents, int due)
 {
-    char dir[] = "/tmp/firma-bench-XXXXXX";
-    if (!mkdtemp(dir))
-        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory");
-    char *db = fm_xasprintf("%s/bench.db", dir);
-    c->db_path = db;
+    fm_bench_scratch sc;
     int64_t now = fm_now_us(), next = 0;
     size_t fired = 0, woke = 0;
     double next_us = 0, idle_us = 0, fire_ms = 0;
     const int rounds = 1000;
-    int rc = cli_open(c);
+    int rc = fm__bench_scratch_make(c, &sc);
+    if (rc == FM_OK)
+        rc = cli_open(c);
     if (rc == FM_OK)
         rc = fm__bench_company(c);
     if (rc == FM_OK)
@@ -436,15 +465,9 @@ static int bench_timers(fm_cli *c, int agents, int due)
                "written, next times set, one transaction)\n",
                fired, fire_ms, fire_ms * 1000 / (double)(fired ? fired : 1), woke);
         printf("  for comparison, a scan of all agents for due timers: %.1f ms\n",
-               scan_ms(db, now));
+               scan_ms(sc.db, now));
     }
-    fm_store_close(c->store);
-    c->store = NULL;
-    char *cmd = fm_xasprintf("rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "firma bench: could not remove %s\n", dir);
-    free(cmd);
-    free(db);
+    fm__bench_scratch_remove(c, &sc);
     return rc;
 }
 

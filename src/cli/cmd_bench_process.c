@@ -18,7 +18,6 @@
 #include "cli/bench.h"
 #include "tools/child.h"
 
-#include <ftw.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,11 +155,6 @@ static int firma_rate(fm_cli *c, const char *ws, int n, int p, double *rate,
     return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-    return remove(path);
-}
-
 int fm__bench_process_cmd(fm_cli *c, cli_args *a)
 {
     int64_t p = 8, n = 400;
@@ -169,20 +163,16 @@ int fm__bench_process_cmd(fm_cli *c, cli_args *a)
         return cli_usage_error("bench", "--agents %s: want 1 to 256", v);
     if ((v = cli_opt(a, "tasks")) && (fm_parse_i64(v, &n) != FM_OK || n < 1 || n > 100000))
         return cli_usage_error("bench", "--tasks %s: want 1 to 100000", v);
-    const char *tmp = getenv("TMPDIR");
-    char *dir = fm_xasprintf("%s/firma-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        free(dir);
-        return cli_fail(c, fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory"));
-    }
-    char *db = fm_xasprintf("%s/bench.db", dir), *ws = fm_xasprintf("%s/ws", dir);
-    char *raw_ws = fm_xasprintf("%s/raw", dir);
+    fm_bench_scratch sc;
+    if (fm__bench_scratch_make(c, &sc) != FM_OK)
+        return cli_fail(c, c->err.code);
+    const char *ws = sc.workspaces;
+    char *raw_ws = fm_xasprintf("%s/raw", sc.dir);
     mkdir(ws, 0700);
     mkdir(raw_ws, 0700);
     double spawn = raw_spawn_rate((int)n);
     int failed = 0;
     double boxed = sandboxed_rate(raw_ws, (int)n, (int)p, &failed);
-    c->db_path = db;
     double firma = 0;
     fm_runtime_stats st = {0};
     int rc = cli_open(c);
@@ -201,14 +191,7 @@ int fm__bench_process_cmd(fm_cli *c, cli_args *a)
         printf("  firma / sandboxed: %.0f%%;  firma / raw spawn: %.0f%%\n",
                boxed > 0 ? 100 * firma / boxed : 0, spawn > 0 ? 100 * firma / spawn : 0);
     }
-    if (c->store) {
-        fm_store_close(c->store);
-        c->store = NULL;
-    }
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(db);
-    free(ws);
+    fm__bench_scratch_remove(c, &sc);
     free(raw_ws);
-    free(dir);
     return rc == FM_OK ? 0 : cli_fail(c, rc);
 }

@@ -24,7 +24,6 @@
 
 #include "firma/audit.h"
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,104 +41,14 @@ static double mib(int64_t kib)
     return (double)kib / 1024.0;
 }
 
-/* The database file and its WAL, in bytes. */
-static int64_t disk_bytes(const char *db)
-{
-    struct stat st;
-    int64_t n = stat(db, &st) == 0 ? (int64_t)st.st_size : 0;
-    char *wal = fm_xasprintf("%s-wal", db);
-    if (stat(wal, &st) == 0)
-        n += (int64_t)st.st_size;
-    free(wal);
-    return n;
-}
-
-/* The values of a one-column query, ?1 (if it has one) bound to `arg`,
- * sorted. Figures are read back with SQL through a second connection: the
- * bench owns the file. */
-static int sql_values(fm_cli *c, const char *sql, int64_t arg, int64_t **out, size_t *n_out)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    int64_t *v = NULL;
-    size_t n = 0, cap = 0;
-    int s = sqlite3_open_v2(c->db_path, &db, SQLITE_OPEN_READONLY, NULL);
-    if (s == SQLITE_OK && (s = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK) {
-        if (sqlite3_bind_parameter_count(st) > 0)
-            sqlite3_bind_int64(st, 1, arg);
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-            if (n == cap)
-                v = fm_xreallocarray(v, cap = cap ? cap * 2 : 256, sizeof *v);
-            v[n++] = sqlite3_column_int64(st, 0);
-        }
-    }
-    int rc = s == SQLITE_DONE ? FM_OK
-                              : fm_error_set(&c->err, FM_ESTORE, "reading the figures: %s",
-                                             db ? sqlite3_errmsg(db) : sqlite3_errstr(s));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    qsort(v, n, sizeof *v, fm__bench_cmp_i64);
-    *out = v;
-    *n_out = n;
-    return rc;
-}
-
 static int sql_int(fm_cli *c, const char *sql, int64_t arg, int64_t *out)
 {
     int64_t *v;
     size_t n;
-    int rc = sql_values(c, sql, arg, &v, &n);
+    int rc = fm__bench_sql_values(c, sql, arg, &v, &n);
     *out = n ? v[0] : 0;
     free(v);
     return rc;
-}
-
-/* The p-th quantile of sorted values (nearest rank below). */
-static double quantile(const int64_t *v, size_t n, double p)
-{
-    return n ? (double)v[(size_t)(p * (double)(n - 1))] : 0;
-}
-
-/* ---- a scratch company ----------------------------------------------------------- */
-
-typedef struct scratch {
-    char dir[4096];
-    char *db, *scenario, *workspaces;
-} scratch;
-
-static int scratch_make(fm_cli *c, scratch *s)
-{
-    const char *tmp = getenv("TMPDIR");
-    memset(s, 0, sizeof *s);
-    snprintf(s->dir, sizeof s->dir, "%s/firma-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(s->dir)) {
-        s->dir[0] = '\0';
-        return fm_error_set(&c->err, FM_EIO, "cannot make a temporary directory under %s",
-                            tmp && *tmp ? tmp : "/tmp");
-    }
-    s->db = fm_xasprintf("%s/bench.db", s->dir);
-    s->scenario = fm_xasprintf("%s/scenario.yaml", s->dir);
-    s->workspaces = fm_xasprintf("%s/ws", s->dir);
-    c->db_path = s->db;
-    return FM_OK;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-    return remove(path) == 0 ? 0 : -1;
-}
-
-/* Closes the store and removes the directory with all it holds. */
-static void scratch_remove(fm_cli *c, scratch *s)
-{
-    fm_store_close(c->store);
-    c->store = NULL;
-    c->db_path = NULL;
-    if (s->dir[0] && nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "firma bench: could not remove %s\n", s->dir);
-    free(s->db);
-    free(s->scenario);
-    free(s->workspaces);
 }
 
 /* ---- hiring in bulk --------------------------------------------------------------- */
@@ -388,22 +297,22 @@ static void print_idle(int64_t idle, int64_t busy, int64_t tasks, const idle_fig
 
 static int bench_idle(fm_cli *c, int64_t idle, int64_t busy, int64_t tasks)
 {
-    scratch s;
+    fm_bench_scratch s;
     idle_figures f;
     memset(&f, 0, sizeof f);
     f.rss_start = fm__bench_rss_kib();
     bulk b = {.n = busy + idle, .busy = busy, .model = "sim"};
     int64_t s0 = 0;
-    int rc = scratch_make(c, &s);
+    int rc = fm__bench_scratch_make(c, &s);
     if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = fm__bench_company(c)) == FM_OK &&
         (rc = fm__bench_reopen(c)) == FM_OK) {
-        s0 = disk_bytes(s.db);
+        s0 = fm__bench_disk_bytes(s.db);
         rc = bulk_hire(c, &b, &f.hire_secs);
     }
     if (rc == FM_OK)
         rc = bulk_check(c, &f.bad, &f.events);
     if (rc == FM_OK && (rc = fm__bench_reopen(c)) == FM_OK) {
-        f.bytes = disk_bytes(s.db) - s0;
+        f.bytes = fm__bench_disk_bytes(s.db) - s0;
         rc = fm__bench_scenario(s.scenario, busy);
     }
     for (int64_t i = 0; rc == FM_OK && i < tasks; i++)
@@ -420,7 +329,7 @@ static int bench_idle(fm_cli *c, int64_t idle, int64_t busy, int64_t tasks)
         f.q_idle_us = ready_query_us(c, &f.q_idle_rows);
         print_idle(idle, busy, tasks, &f);
     }
-    scratch_remove(c, &s);
+    fm__bench_scratch_remove(c, &s);
     return rc;
 }
 
@@ -530,13 +439,13 @@ static int bench_inflight(fm_cli *c, int n, int64_t linger_ms)
     int rc = fm__hold_start(n, linger_ms, 110000, &hs, &c->err);
     if (rc != FM_OK)
         return rc;
-    scratch s;
+    fm_bench_scratch s;
     watch w = {.calls_target = n};
     bulk b = {.n = n, .model = "local:hold"};
     inflight_times times = {0};
     double hire_secs = 0;
     uint64_t t0 = fm_mono_ns();
-    rc = scratch_make(c, &s);
+    rc = fm__bench_scratch_make(c, &s);
     if (rc == FM_OK && (rc = cli_open(c)) == FM_OK && (rc = fm__bench_company(c)) == FM_OK)
         rc = bulk_hire(c, &b, &hire_secs);
     for (int64_t i = 1; rc == FM_OK && i <= n; i++)
@@ -562,7 +471,7 @@ static int bench_inflight(fm_cli *c, int n, int64_t linger_ms)
         rc = inflight_times_get(c, &times);
     if (rc == FM_OK)
         print_inflight(n, linger_ms, setup, &w, &times, &hr, have, nofile);
-    scratch_remove(c, &s);
+    fm__bench_scratch_remove(c, &s);
     return rc;
 }
 
@@ -654,9 +563,9 @@ static int latency_of(fm_cli *c, int64_t after_run, latency *out)
     for (int k = 0; rc == FM_OK && k < 3; k++) {
         int64_t *v;
         size_t n;
-        rc = sql_values(c, sql[k], after_run, &v, &n);
-        dst[k][0] = quantile(v, n, 0.5);
-        dst[k][1] = quantile(v, n, 0.99);
+        rc = fm__bench_sql_values(c, sql[k], after_run, &v, &n);
+        dst[k][0] = fm__bench_quantile(v, n, 0.5);
+        dst[k][1] = fm__bench_quantile(v, n, 0.99);
         out->n = n;
         free(v);
     }

@@ -4,32 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct log_ctx {
-    fm_cli *c;
-    json_t *arr;
-    fm_audit_event *ev;   /* collected newest first, printed oldest first */
-    size_t n, cap;
-} log_ctx;
-
-static char *dup_or_empty(const char *s)
-{
-    return fm_xstrdup(s ? s : "");
-}
-
-static int collect(const fm_audit_event *e, void *ctx)
-{
-    log_ctx *l = ctx;
-    if (l->n == l->cap)
-        l->ev = fm_xreallocarray(l->ev, l->cap = l->cap ? l->cap * 2 : 64, sizeof *l->ev);
-    fm_audit_event *d = &l->ev[l->n++];
-    *d = *e;
-    d->actor = dup_or_empty(e->actor);
-    d->action = dup_or_empty(e->action);
-    d->object = dup_or_empty(e->object);
-    d->details = dup_or_empty(e->details);
-    return 0;
-}
-
 static void print_event(const fm_audit_event *e, json_t *arr)
 {
     fm_buf t = FM_BUF_INIT;
@@ -65,14 +39,13 @@ static int log_run(fm_cli *c, cli_args *a)
             return cli_usage_error("log", "--since %s: want an event number", v);
         f.after_seq = n;
     }
-    log_ctx l = {.c = c};
-    int rc = c->store->ops->audit_scan(c->store, &f, collect, &l, &c->err);
+    fm_audit_event *ev; /* newest first, printed oldest first */
+    size_t n_ev;
+    int rc = fm_store_audit_list(c->store, &f, &ev, &n_ev, &c->err);
     json_t *arr = c->json ? json_array() : NULL;
-    for (size_t i = l.n; rc == FM_OK && i-- > 0;)
-        print_event(&l.ev[i], arr);
-    for (size_t i = 0; i < l.n; i++)
-        fm_audit_event_release(&l.ev[i]);
-    free(l.ev);
+    for (size_t i = n_ev; i-- > 0;)
+        print_event(&ev[i], arr);
+    fm_audit_event_list_free(ev, n_ev);
     if (arr)
         cli_print_json(arr);
     return rc == FM_OK ? 0 : cli_fail(c, rc);

@@ -108,7 +108,8 @@ static void on_idle(fm_runtime *rt, void *arg)
     shut(arg);
 }
 
-/* After the runtime stops: sign a checkpoint of every company's audit head. */
+/* Signs a checkpoint of every company's audit head: on serve's timer and
+ * after the runtime stops. */
 static void checkpoint_all(fm_cli *c)
 {
     fm_company *v;

@@ -10,25 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct collected {
-    fm_audit_event *v;
-    size_t n, cap;
-} collected;
-
-static int collect(const fm_audit_event *e, void *ctx)
-{
-    collected *c = ctx;
-    if (c->n == c->cap)
-        c->v = fm_xreallocarray(c->v, c->cap = c->cap ? c->cap * 2 : 32, sizeof *c->v);
-    fm_audit_event *d = &c->v[c->n++];
-    *d = *e;
-    d->actor = fm_xstrdup(e->actor);
-    d->action = fm_xstrdup(e->action);
-    d->object = fm_xstrdup(e->object);
-    d->details = fm_xstrdup(e->details);
-    return 0;
-}
-
 static bool parse_cursor(const char *c, int64_t *seq, int64_t *step)
 {
     *seq = *step = 0;
@@ -89,15 +70,10 @@ static void from_audit(const fm_audit_event *e, fm_event *ev)
         agent_of(e->actor, ev->agent, sizeof ev->agent);
 }
 
-static void from_step(fm_store *s, const fm_step_event *se, fm_event *ev)
+static void from_step(const fm_step_event *se, fm_event *ev)
 {
     const fm_step *st = &se->step;
-    fm_agent a;
-    ev->agent[0] = '\0';
-    if (s->ops->agent_get(s, se->agent_id, &a, NULL) == FM_OK) {
-        snprintf(ev->agent, sizeof ev->agent, "%s", a.handle);
-        fm_agent_release(&a);
-    }
+    snprintf(ev->agent, sizeof ev->agent, "%s", se->agent);
     ev->type = "run.step";
     ev->ts = st->started_at;
     ev->data = json_pack("{s:I, s:I, s:i, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -123,38 +99,35 @@ int fm_events_since(fm_store *s, fm_id company, const char *cursor, size_t limit
                             cursor);
     if (!limit)
         limit = 1000;
-    collected au = {0};
+    fm_audit_event *au;
+    size_t na;
     fm_audit_filter f = {.company_id = company, .after_seq = seq, .limit = limit};
-    int rc = s->ops->audit_scan(s, &f, collect, &au, err);
+    int rc = fm_store_audit_list(s, &f, &au, &na, err);
     fm_step_event *sv = NULL;
     size_t ns = 0;
     if (rc == FM_OK)
         rc = s->ops->step_feed(s, company, step, limit, &sv, &ns, err);
-    size_t most = au.n + ns < limit ? au.n + ns : limit;
+    size_t most = na + ns < limit ? na + ns : limit;
     fm_event *v = fm_xcalloc(most + 1, sizeof *v);
     size_t k = 0, i = 0, j = 0;
     /* Merge by time; a source that filled its limit may have more after it,
      * so the merge stops where the other source would have to pass it. */
-    while (rc == FM_OK && k < limit && (i < au.n || j < ns)) {
-        bool take_audit = j == ns || (i < au.n && au.v[i].ts <= sv[j].step.started_at);
-        if (take_audit && i == au.n)
-            break;
+    while (rc == FM_OK && k < limit && (i < na || j < ns)) {
+        bool take_audit = j == ns || (i < na && au[i].ts <= sv[j].step.started_at);
         if (take_audit) {
-            from_audit(&au.v[i], &v[k]);
-            seq = au.v[i++].seq;
+            from_audit(&au[i], &v[k]);
+            seq = au[i++].seq;
         } else {
-            from_step(s, &sv[j], &v[k]);
+            from_step(&sv[j], &v[k]);
             step = sv[j++].step.id;
         }
         cursor_of(v[k].cursor, seq, step);
         k++;
-        if ((i == au.n && au.n == limit) || (j == ns && ns == limit))
+        if ((i == na && na == limit) || (j == ns && ns == limit))
             break;
     }
     cursor_of(next, seq, step);
-    for (size_t x = 0; x < au.n; x++)
-        fm_audit_event_release(&au.v[x]);
-    free(au.v);
+    fm_audit_event_list_free(au, na);
     fm_step_event_list_free(sv, ns);
     if (rc != FM_OK) {
         fm_event_list_free(v, k);
@@ -171,13 +144,12 @@ int fm_events_since(fm_store *s, fm_id company, const char *cursor, size_t limit
 
 int fm_events_head(fm_store *s, fm_id company, char cursor[FM_EVENT_CURSOR_MAX], fm_error *err)
 {
-    collected au = {0};
+    fm_audit_event *au;
+    size_t na;
     fm_audit_filter f = {.company_id = company, .limit = 1, .newest_first = true};
-    int rc = s->ops->audit_scan(s, &f, collect, &au, err);
-    int64_t seq = au.n ? au.v[0].seq : 0, step = 0;
-    for (size_t x = 0; x < au.n; x++)
-        fm_audit_event_release(&au.v[x]);
-    free(au.v);
+    int rc = fm_store_audit_list(s, &f, &au, &na, err);
+    int64_t seq = na ? au[0].seq : 0, step = 0;
+    fm_audit_event_list_free(au, na);
     /* Any company's newest step will do: the feed takes a company's steps
      * after it, and none of them can come before it. */
     fm_id last = 0;

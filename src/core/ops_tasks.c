@@ -3,7 +3,6 @@
 #include "firma/base.h"
 
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,21 +282,24 @@ int fm_task_comment(fm_store *s, const char *actor, fm_id company, fm_id task, c
     if (!text || !*text)
         return fm_error_set(err, FM_EINVAL, "an empty comment");
     fm_task t;
-    fm_thread *th = NULL;
-    size_t n = 0;
     fm_id thread = 0;
     int rc = s->ops->begin(s, err);
-    if (rc == FM_OK && (rc = task_of(s, company, task, &t, err)) != FM_OK)
+    if (rc != FM_OK)
+        return rc;
+    if ((rc = task_of(s, company, task, &t, err)) != FM_OK)
         return fm_store_end(s, rc, err);
-    /* A task's comments are its thread: the oldest one about it. */
-    rc = s->ops->thread_list(s, company, task, 0, 0, &th, &n, err);
-    if (rc == FM_OK && n)
-        thread = th[n - 1].id;
-    fm_thread_list_free(th, n);
+    /* A task's comments are its thread, made with the first comment. */
+    rc = s->ops->thread_of_task(s, company, task, &thread, err);
     if (rc == FM_OK && !thread) {
-        char subject[80];
-        snprintf(subject, sizeof subject, "task %lld: %.60s", (long long)task, t.title);
+        /* The title's first 60 bytes, not cutting a UTF-8 character: a cut
+         * one would make the subject invalid, and the API could not show it. */
+        size_t len = strnlen(t.title, 61);
+        if (len > 60)
+            for (len = 60; len && ((unsigned char)t.title[len] & 0xC0) == 0x80; len--)
+                ;
+        char *subject = fm_xasprintf("task %lld: %.*s", (long long)task, (int)len, t.title);
         rc = s->ops->thread_insert(s, company, subject, task, &thread, err);
+        free(subject);
     }
     fm_message m = {.thread_id = thread, .company_id = company, .sender = (char *)actor,
                     .body = (char *)text, .tainted = !fm_actor_inside(actor)};
@@ -307,10 +309,9 @@ int fm_task_comment(fm_store *s, const char *actor, fm_id company, fm_id task, c
     if (rc == FM_OK && t.assignee) {
         fm_agent a;
         bool own = false;
-        if (s->ops->agent_get(s, t.assignee, &a, NULL) == FM_OK) {
-            char self[96];
-            snprintf(self, sizeof self, "agent:%s", a.handle);
-            own = strcmp(self, actor) == 0;
+        if (strncmp(actor, "agent:", 6) == 0 &&
+            s->ops->agent_get(s, t.assignee, &a, NULL) == FM_OK) {
+            own = strcmp(actor + 6, a.handle) == 0;
             fm_agent_release(&a);
         }
         if (!own)

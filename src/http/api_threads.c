@@ -136,24 +136,21 @@ static bool path_task(fm_api_req *rq, fm_api_res *rs, fm_task *out)
 static void list_comments(fm_api_req *rq, fm_api_res *rs)
 {
     fm_task t;
-    fm_thread *th = NULL;
-    size_t n = 0;
+    fm_id thread = 0;
     fm_error err = {0};
     if (!path_task(rq, rs, &t))
         return;
-    if (rq->store->ops->thread_list(rq->store, rq->who.company_id, t.id, 0, 0, &th, &n, &err) !=
+    if (rq->store->ops->thread_of_task(rq->store, rq->who.company_id, t.id, &thread, &err) !=
         FM_OK) {
         fm__api_fail(rs, &err);
     } else {
-        /* the oldest thread about the task is its comments (fm_task_comment) */
         json_t *j = json_pack("{s:I, s:o}", "task", (json_int_t)t.id, "thread",
-                              n ? json_integer(th[n - 1].id) : json_null());
-        if (add_messages(rq, rs, n ? th[n - 1].id : 0, j))
+                              thread ? json_integer(thread) : json_null());
+        if (add_messages(rq, rs, thread, j))
             fm__api_ok(rs, 200, j);
         else
             json_decref(j);
     }
-    fm_thread_list_free(th, n);
     fm_task_release(&t);
 }
 

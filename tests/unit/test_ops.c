@@ -189,6 +189,36 @@ static void tasks_stay_inside_their_company(void **state)
     tdb_free(t);
 }
 
+/* A long title names the comment thread cut at 60 bytes, but never inside a
+ * character: the subject stays valid UTF-8, so the API can show it. */
+static void a_comment_thread_subject_cuts_the_title_between_characters(void **state)
+{
+    tdb *t = tdb_new(true);
+    fm_task task;
+    memset(&task, 0, sizeof task);
+    task.company_id = t->company;
+    /* "x" then 2-byte characters: byte 60 falls inside one. */
+    fm_buf b = FM_BUF_INIT;
+    fm_buf_addf(&b, "x");
+    for (int i = 0; i < 40; i++)
+        fm_buf_addf(&b, "\xc3\xa9");
+    task.title = fm_buf_detach(&b);
+    assert_int_equal(fm_task_add(t->s, "test", &task, &t->err), FM_OK);
+    assert_int_equal(fm_task_comment(t->s, "member:ana", t->company, task.id, "hi", NULL, &t->err),
+                     FM_OK);
+    fm_id th;
+    fm_thread one;
+    assert_int_equal(t->s->ops->thread_of_task(t->s, t->company, task.id, &th, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->thread_get(t->s, th, &one, &t->err), FM_OK);
+    assert_true(fm_utf8_valid(one.subject, strlen(one.subject), NULL));
+    char *want = fm_xasprintf("task %lld: %.59s", (long long)task.id, task.title);
+    assert_string_equal(one.subject, want);
+    free(want);
+    fm_thread_release(&one);
+    fm_task_release(&task);
+    tdb_free(t);
+}
+
 static void firing_moves_reports_up(void **state)
 {
     tdb *t = tdb_new(true);
@@ -440,6 +470,7 @@ int main(void)
         cmocka_unit_test(status_machine_allows_only_legal_moves),
         cmocka_unit_test(illegal_move_says_what_is_legal),
         cmocka_unit_test(tasks_stay_inside_their_company),
+        cmocka_unit_test(a_comment_thread_subject_cuts_the_title_between_characters),
         cmocka_unit_test(firing_moves_reports_up),
         cmocka_unit_test(pause_team_reaches_the_whole_subtree),
         cmocka_unit_test(every_change_is_audited_with_its_actor),

@@ -241,6 +241,23 @@ static void ledger_sums_per_agent_and_total(void **state)
 
 /* Spending by day and the ledger row by row, newest first, paged; and
  * threads by company and task, with their message counts. */
+/* The query plan of `sql`, one detail per line. */
+static char *plan_of(tdb *t, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    char *q = fm_xasprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    fm_buf b = FM_BUF_INIT;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fm_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(q);
+    return fm_buf_detach(&b);
+}
+
 static void ledger_by_day_and_row_and_threads_by_task(void **state)
 {
     tdb *t = tdb_new(true);
@@ -301,6 +318,7 @@ static void ledger_by_day_and_row_and_threads_by_task(void **state)
     other.name = fm_xstrdup("other");
     assert_int_equal(t->s->ops->company_insert(t->s, &other, &t->err), FM_OK);
     assert_int_equal(t->s->ops->thread_insert(t->s, other.id, "other", 0, &th3, &t->err), FM_OK);
+    fm_id other_id = other.id;
     fm_company_release(&other);
     fm_message m = {.thread_id = th2, .company_id = t->company, .sender = "member:ana",
                     .body = "one", .created_at = 1000};
@@ -332,97 +350,113 @@ static void ledger_by_day_and_row_and_threads_by_task(void **state)
     assert_int_equal(one.n_messages, 2);
     fm_thread_release(&one);
     assert_int_equal(t->s->ops->thread_get(t->s, 9999, &one, &t->err), FM_ENOTFOUND);
+    /* A task's comments are its oldest thread; another company sees none. */
+    fm_id th4, found = -1;
+    assert_int_equal(t->s->ops->thread_insert(t->s, t->company, "later", tk.id, &th4, &t->err),
+                     FM_OK);
+    assert_int_equal(t->s->ops->thread_of_task(t->s, t->company, tk.id, &found, &t->err), FM_OK);
+    assert_int_equal(found, th2);
+    assert_int_equal(t->s->ops->thread_of_task(t->s, other_id, tk.id, &found, &t->err), FM_OK);
+    assert_int_equal(found, 0);
+    found = -1;
+    assert_int_equal(t->s->ops->thread_of_task(t->s, t->company, 9999, &found, &t->err), FM_OK);
+    assert_int_equal(found, 0);
+    char *plan = plan_of(t, fm__sq_thread_of_task_sql);
+    if (!strstr(plan, "USING INDEX threads_task") || strstr(plan, "TEMP B-TREE"))
+        fail_msg("thread_of_task does not seek threads_task:\n%s", plan);
+    free(plan);
     tdb_free(t);
 }
 
-static void old_database_is_upgraded_in_place(void **state)
+/* ---- upgrades ---------------------------------------------------------------------- */
+
+/* A database left at schema `version` by an older firma, holding one
+ * company, `name`: open at that version, as t->s. */
+static tdb *tdb_at_version(int version, const char *name)
 {
-    char dir[] = "/tmp/firma-unit-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
-    snprintf(path, sizeof path, "%s/old.db", dir);
-    fm_error err;
-    fm_store *s;
-    /* A database as the first schema version left it, with a company in it. */
-    assert_int_equal(fm_sqlite_open(path, 1, &s, &err), FM_OK);
+    tdb *t = fm_xcalloc(1, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/firma-unit-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof t->path, "%s/old.db", t->dir);
+    assert_int_equal(fm_sqlite_open(t->path, version, &t->s, &t->err), FM_OK);
     int v = 0;
-    s->ops->schema_version(s, &v);
-    assert_int_equal(v, 1);
+    t->s->ops->schema_version(t->s, &v);
+    assert_int_equal(v, version);
     fm_company c;
     fm_company_init(&c);
-    c.name = fm_xstrdup("oldco");
-    assert_int_equal(s->ops->company_insert(s, &c, &err), FM_OK);
+    c.name = fm_xstrdup(name);
+    assert_int_equal(t->s->ops->company_insert(t->s, &c, &t->err), FM_OK);
+    t->company = c.id;
     fm_company_release(&c);
-    /* The ledger arrived in version 2. */
-    fm_ledger_entry e = {.company_id = 1, .kind = "charge", .usd_micro = 1};
-    assert_int_not_equal(s->ops->ledger_insert(s, &e, &err), FM_OK);
-    fm_store_close(s);
+    return t;
+}
 
-    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
-    s->ops->schema_version(s, &v);
+/* Closes the old store, runs `sql` (NULL: none) on the file as that older
+ * firma would have written it, and opens it with this one: the migrations
+ * run, and it is at the latest version. */
+static void tdb_upgrade(tdb *t, const char *sql)
+{
+    fm_store_close(t->s);
+    if (sql)
+        tdb_sql(t, sql);
+    assert_int_equal(fm_store_open(t->path, &t->s, &t->err), FM_OK);
+    int v = 0;
+    t->s->ops->schema_version(t->s, &v);
     assert_int_equal(v, fm_sqlite_latest_version());
-    assert_int_equal(s->ops->company_find(s, "oldco", &c, &err), FM_OK);
+}
+
+static void a_v1_database_is_upgraded_in_place(void **state)
+{
+    tdb *t = tdb_at_version(1, "oldco");
+    /* The ledger arrived in version 2. */
+    fm_ledger_entry e = {.company_id = t->company, .kind = "charge", .usd_micro = 1};
+    assert_int_not_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    tdb_upgrade(t, NULL);
+    fm_company c;
+    assert_int_equal(t->s->ops->company_find(t->s, "oldco", &c, &t->err), FM_OK);
     fm_company_release(&c);
-    assert_int_equal(s->ops->ledger_insert(s, &e, &err), FM_OK);
-    fm_store_close(s);
-    tdb_rmdir(dir);
-    /* Version 3 totals spending per day from the ledger a v2 database holds. */
-    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
-    snprintf(path, sizeof path, "%s/v2.db", dir);
-    assert_int_equal(fm_sqlite_open(path, 2, &s, &err), FM_OK);
-    fm_company c2;
-    fm_company_init(&c2);
-    c2.name = fm_xstrdup("v2co");
-    assert_int_equal(s->ops->company_insert(s, &c2, &err), FM_OK);
-    fm_ledger_entry e2 = {.company_id = c2.id, .agent_id = 3, .kind = "charge", .usd_micro = 700,
-                          .created_at = 86400LL * 1000000 * 5};
-    assert_int_equal(s->ops->ledger_insert(s, &e2, &err), FM_OK);
-    assert_int_equal(s->ops->ledger_insert(s, &e2, &err), FM_OK);
-    fm_company_release(&c2);
-    fm_store_close(s);
-    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    tdb_free(t);
+}
+
+/* Version 3 totals spending per day from the ledger a v2 database holds. */
+static void a_v2_ledger_is_totalled_per_day(void **state)
+{
+    tdb *t = tdb_at_version(2, "v2co");
+    fm_ledger_entry e = {.company_id = t->company, .agent_id = 3, .kind = "charge",
+                         .usd_micro = 700, .created_at = 86400LL * 1000000 * 5};
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &e, &t->err), FM_OK);
+    tdb_upgrade(t, NULL);
     fm_spend *sp;
     size_t ns;
-    assert_int_equal(s->ops->ledger_spend(s, 1, 0, &sp, &ns, &err), FM_OK);
+    assert_int_equal(t->s->ops->ledger_spend(t->s, t->company, 0, &sp, &ns, &t->err), FM_OK);
     assert_int_equal(ns, 2);
     assert_int_equal(sp[0].usd_micro, 1400);
     free(sp);
-    fm_store_close(s);
-    tdb_rmdir(dir);
-    /* Version 4 gives the active agents with a schedule their first timer,
-     * counted from the upgrade. */
-    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
-    snprintf(path, sizeof path, "%s/v3.db", dir);
-    assert_int_equal(fm_sqlite_open(path, 3, &s, &err), FM_OK);
-    fm_company c3;
-    fm_company_init(&c3);
-    c3.name = fm_xstrdup("v3co");
-    assert_int_equal(s->ops->company_insert(s, &c3, &err), FM_OK);
-    fm_company_release(&c3);
-    fm_store_close(s);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO agents(company_id, handle, title, kind, "
-                                      "autonomy, status, created_at, updated_at, heartbeat_s, "
-                                      "cron) VALUES"
-                                      "(1,'hb','A','llm',1,'active',1,1,600,NULL),"
-                                      "(1,'cr','A','llm',1,'active',1,1,0,'0 9 * * *'),"
-                                      "(1,'idle','A','llm',1,'active',1,1,0,NULL),"
-                                      "(1,'off','A','llm',1,'paused',1,1,600,NULL),"
-                                      "(1,'gone','A','llm',1,'fired',1,1,0,'* * * * *')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    tdb_free(t);
+}
+
+/* Version 4 gives the active agents with a schedule their first timer,
+ * counted from the upgrade. */
+static void v3_agents_get_their_first_timer(void **state)
+{
+    tdb *t = tdb_at_version(3, "v3co");
     int64_t before = fm_now_us();
-    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
+    tdb_upgrade(t, "INSERT INTO agents(company_id, handle, title, kind, autonomy, status, "
+                   "created_at, updated_at, heartbeat_s, cron) VALUES"
+                   "(1,'hb','A','llm',1,'active',1,1,600,NULL),"
+                   "(1,'cr','A','llm',1,'active',1,1,0,'0 9 * * *'),"
+                   "(1,'idle','A','llm',1,'active',1,1,0,NULL),"
+                   "(1,'off','A','llm',1,'paused',1,1,600,NULL),"
+                   "(1,'gone','A','llm',1,'fired',1,1,0,'* * * * *')");
     int64_t after = fm_now_us();
-    s->ops->schema_version(s, &v);
-    assert_int_equal(v, fm_sqlite_latest_version());
     int64_t next[5];
     const char *handles[5] = {"hb", "cr", "idle", "off", "gone"};
     for (int i = 0; i < 5; i++) {
         fm_agent a;
-        assert_int_equal(s->ops->agent_find(s, 1, handles[i], &a, &err), FM_OK);
+        assert_int_equal(t->s->ops->agent_find(t->s, t->company, handles[i], &a, &t->err),
+                         FM_OK);
         next[i] = a.next_timer_at;
         fm_agent_release(&a);
     }
@@ -433,67 +467,48 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(next[3], 0);
     assert_int_equal(next[4], 0);
     int64_t first;
-    assert_int_equal(s->ops->timer_next(s, &first, &err), FM_OK);
+    assert_int_equal(t->s->ops->timer_next(t->s, &first, &t->err), FM_OK);
     assert_int_equal(first, next[0] < next[1] ? next[0] : next[1]);
-    fm_store_close(s);
-    tdb_rmdir(dir);
-    /* Version 5 adds tokens, and finds a v4 ledger's open reservations by run. */
-    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
-    snprintf(path, sizeof path, "%s/v4.db", dir);
-    assert_int_equal(fm_sqlite_open(path, 4, &s, &err), FM_OK);
-    fm_company c4;
-    fm_company_init(&c4);
-    c4.name = fm_xstrdup("v4co");
-    assert_int_equal(s->ops->company_insert(s, &c4, &err), FM_OK);
-    fm_ledger_entry r4 = {.company_id = c4.id, .agent_id = 1, .run_id = 9, .kind = "reserve",
-                          .usd_micro = 5000, .tokens_in = 300};
-    assert_int_equal(s->ops->ledger_insert(s, &r4, &err), FM_OK);
-    fm_token t4 = {.company_id = c4.id, .kind = FM_TOKEN_AGENT, .agent_id = 1, .run_id = 9};
-    assert_int_not_equal(s->ops->token_insert(s, &t4, &err), FM_OK); /* no table yet */
-    fm_company_release(&c4);
-    fm_store_close(s);
-    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
-    s->ops->schema_version(s, &v);
-    assert_int_equal(v, fm_sqlite_latest_version());
+    tdb_free(t);
+}
+
+/* Version 5 adds tokens, and finds a v4 ledger's open reservations by run. */
+static void a_v4_ledger_shows_open_reservations_and_takes_tokens(void **state)
+{
+    tdb *t = tdb_at_version(4, "v4co");
+    fm_ledger_entry r = {.company_id = t->company, .agent_id = 1, .run_id = 9,
+                         .kind = "reserve", .usd_micro = 5000, .tokens_in = 300};
+    assert_int_equal(t->s->ops->ledger_insert(t->s, &r, &t->err), FM_OK);
+    fm_token tk = {.company_id = t->company, .kind = FM_TOKEN_AGENT, .agent_id = 1, .run_id = 9};
+    assert_int_not_equal(t->s->ops->token_insert(t->s, &tk, &t->err), FM_OK); /* no table yet */
+    tdb_upgrade(t, NULL);
     int64_t usd, tok;
-    assert_int_equal(s->ops->ledger_open(s, 9, &usd, &tok, &err), FM_OK);
+    assert_int_equal(t->s->ops->ledger_open(t->s, 9, &usd, &tok, &t->err), FM_OK);
     assert_int_equal(usd, 5000);
     assert_int_equal(tok, 300);
-    assert_int_equal(s->ops->token_insert(s, &t4, &err), FM_OK);
+    assert_int_equal(t->s->ops->token_insert(t->s, &tk, &t->err), FM_OK);
     fm_token found;
-    assert_int_equal(s->ops->token_find(s, t4.hash, &found, &err), FM_OK);
+    assert_int_equal(t->s->ops->token_find(t->s, tk.hash, &found, &t->err), FM_OK);
     assert_int_equal(found.run_id, 9);
-    fm_store_close(s);
-    tdb_rmdir(dir);
-    /* Version 6 names member tokens and caps their role; v5 tokens keep
-     * working, uncapped and unnamed. */
-    assert_non_null(mkdtemp(strcpy(dir, "/tmp/firma-unit-XXXXXX")));
-    snprintf(path, sizeof path, "%s/v5.db", dir);
-    assert_int_equal(fm_sqlite_open(path, 5, &s, &err), FM_OK);
-    fm_company c5;
-    fm_company_init(&c5);
-    c5.name = fm_xstrdup("v5co");
-    assert_int_equal(s->ops->company_insert(s, &c5, &err), FM_OK);
-    fm_store_close(s);
+    tdb_free(t);
+}
+
+/* Version 6 names member tokens and caps their role; v5 tokens keep
+ * working, uncapped and unnamed. */
+static void v5_tokens_keep_working_uncapped(void **state)
+{
+    tdb *t = tdb_at_version(5, "v5co");
     /* As firma v5 wrote it (its token_insert knew no name or role). */
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO tokens(company_id, kind, member_id, hash, "
-                                      "created_at) VALUES(1, 'member', 1, x'05', 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    tdb_upgrade(t, "INSERT INTO tokens(company_id, kind, member_id, hash, created_at) "
+                   "VALUES(1, 'member', 1, x'05', 1)");
     fm_token t5 = {.id = 1};
-    t5.hash[0] = 5;
-    assert_int_equal(fm_store_open(path, &s, &err), FM_OK);
-    s->ops->schema_version(s, &v);
-    assert_int_equal(v, fm_sqlite_latest_version());
-    fm_token t6 = {.company_id = c5.id, .kind = FM_TOKEN_MEMBER, .member_id = 1,
+    fm_token t6 = {.company_id = t->company, .kind = FM_TOKEN_MEMBER, .member_id = 1,
                    .name = "laptop", .role_cap = FM_ROLE_VIEWER};
     t6.hash[0] = 6;
-    assert_int_equal(s->ops->token_insert(s, &t6, &err), FM_OK);
+    assert_int_equal(t->s->ops->token_insert(t->s, &t6, &t->err), FM_OK);
     fm_token *tv;
     size_t tn;
-    assert_int_equal(s->ops->token_list(s, c5.id, &tv, &tn, &err), FM_OK);
+    assert_int_equal(t->s->ops->token_list(t->s, t->company, &tv, &tn, &t->err), FM_OK);
     assert_int_equal(tn, 2);
     assert_int_equal(tv[0].id, t5.id);
     assert_string_equal(tv[0].name, "");
@@ -501,24 +516,35 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_string_equal(tv[1].name, "laptop");
     assert_int_equal(tv[1].role_cap, FM_ROLE_VIEWER);
     free(tv);
-    assert_int_equal(s->ops->token_revoke(s, c5.id, t5.id, 77, &err), FM_OK);
-    assert_int_equal(s->ops->token_revoke(s, c5.id, t5.id, 88, &err), FM_OK);
-    assert_int_equal(s->ops->token_list(s, c5.id, &tv, &tn, &err), FM_OK);
+    assert_int_equal(t->s->ops->token_revoke(t->s, t->company, t5.id, 77, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->token_revoke(t->s, t->company, t5.id, 88, &t->err), FM_OK);
+    assert_int_equal(t->s->ops->token_list(t->s, t->company, &tv, &tn, &t->err), FM_OK);
     assert_int_equal(tv[0].revoked_at, 77);
     free(tv);
-    assert_int_equal(s->ops->token_revoke(s, c5.id + 1, t6.id, 77, &err), FM_ENOTFOUND);
-    /* Version 7 indexed threads by company and task: a v6 database's
-     * threads are read through them at once. */
+    assert_int_equal(t->s->ops->token_revoke(t->s, t->company + 1, t6.id, 77, &t->err),
+                     FM_ENOTFOUND);
+    tdb_free(t);
+}
+
+/* Version 7 indexes threads by company and by task; a v6 database's
+ * threads are listed, and a task's found, through them. */
+static void a_v6_database_gets_the_thread_indexes(void **state)
+{
+    tdb *t = tdb_at_version(6, "v6co");
     fm_id th;
-    assert_int_equal(s->ops->thread_insert(s, c5.id, "after the upgrade", 0, &th, &err), FM_OK);
+    assert_int_equal(t->s->ops->thread_insert(t->s, t->company, "before", 0, &th, &t->err),
+                     FM_OK);
+    tdb_upgrade(t, NULL);
     fm_thread *tl;
-    assert_int_equal(s->ops->thread_list(s, c5.id, 0, 0, 0, &tl, &tn, &err), FM_OK);
+    size_t tn;
+    assert_int_equal(t->s->ops->thread_list(t->s, t->company, 0, 0, 0, &tl, &tn, &t->err),
+                     FM_OK);
     assert_int_equal(tn, 1);
+    assert_int_equal(tl[0].id, th);
     fm_thread_list_free(tl, tn);
-    fm_company_release(&c5);
-    fm_store_close(s);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3 *db;
     sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='index' "
                                             "AND name IN ('threads_company', 'threads_task')",
                                         -1, &st, NULL),
@@ -527,7 +553,7 @@ static void old_database_is_upgraded_in_place(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    tdb_rmdir(dir);
+    tdb_free(t);
 }
 
 /* ---- timers ------------------------------------------------------------------------ */
@@ -643,23 +669,6 @@ static void due_timers_come_earliest_first(void **state)
     assert_int_equal(v[1].agent_id, cron);
     free(v);
     tdb_free(t);
-}
-
-/* The query plan of `sql`, one detail per line. */
-static char *plan_of(tdb *t, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    char *q = fm_xasprintf("EXPLAIN QUERY PLAN %s", sql);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-    fm_buf b = FM_BUF_INIT;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        fm_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 3));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    free(q);
-    return fm_buf_detach(&b);
 }
 
 /* The counts behind the metrics' gauges: only untaken wakes and pending
@@ -1089,7 +1098,12 @@ int main(void)
         cmocka_unit_test(task_list_filters),
         cmocka_unit_test(ledger_sums_per_agent_and_total),
         cmocka_unit_test(ledger_by_day_and_row_and_threads_by_task),
-        cmocka_unit_test(old_database_is_upgraded_in_place),
+        cmocka_unit_test(a_v1_database_is_upgraded_in_place),
+        cmocka_unit_test(a_v2_ledger_is_totalled_per_day),
+        cmocka_unit_test(v3_agents_get_their_first_timer),
+        cmocka_unit_test(a_v4_ledger_shows_open_reservations_and_takes_tokens),
+        cmocka_unit_test(v5_tokens_keep_working_uncapped),
+        cmocka_unit_test(a_v6_database_gets_the_thread_indexes),
         cmocka_unit_test(newer_database_is_refused),
         cmocka_unit_test(unopenable_path_says_where),
         cmocka_unit_test(a_failed_transaction_leaves_nothing),

@@ -1,5 +1,6 @@
 /* Store helpers shared by every implementation: ending transactions and
  * freeing what the _list functions return. */
+#include "firma/base.h"
 #include "firma/store.h"
 
 #include <stdlib.h>
@@ -23,6 +24,40 @@ LIST_FREE(fm_run_list_free, fm_run, fm_run_release)
 LIST_FREE(fm_step_list_free, fm_step, fm_step_release)
 LIST_FREE(fm_approval_list_free, fm_approval, fm_approval_release)
 LIST_FREE(fm_thread_list_free, fm_thread, fm_thread_release)
+LIST_FREE(fm_audit_event_list_free, fm_audit_event, fm_audit_event_release)
+
+typedef struct audit_vec {
+    fm_audit_event *v;
+    size_t n, cap;
+} audit_vec;
+
+static int keep_event(const fm_audit_event *e, void *ctx)
+{
+    audit_vec *a = ctx;
+    if (a->n == a->cap)
+        a->v = fm_xreallocarray(a->v, a->cap = a->cap ? a->cap * 2 : 32, sizeof *a->v);
+    fm_audit_event *d = &a->v[a->n++];
+    *d = *e;
+    d->actor = fm_xstrdup(e->actor);
+    d->action = fm_xstrdup(e->action);
+    d->object = fm_xstrdup(e->object);
+    d->details = fm_xstrdup(e->details);
+    return 0;
+}
+
+int fm_store_audit_list(fm_store *s, const fm_audit_filter *f, fm_audit_event **out, size_t *n,
+                        fm_error *err)
+{
+    audit_vec a = {0};
+    int rc = s->ops->audit_scan(s, f, keep_event, &a, err);
+    if (rc != FM_OK) {
+        fm_audit_event_list_free(a.v, a.n);
+        a = (audit_vec){0};
+    }
+    *out = a.v;
+    *n = a.n;
+    return rc;
+}
 
 void fm_thread_release(fm_thread *t)
 {

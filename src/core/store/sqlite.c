@@ -312,6 +312,27 @@ int fm__sq_one_row(fm__sqlite *q, sqlite3_stmt *st, const char *what, fm_error *
     return fm__sq_fail(q, rc, err);
 }
 
+int fm__sq_row(fm__sqlite *q, sqlite3_stmt *st, const char *what, fm__sq_reader read, void *out,
+               size_t size, fm_error *err)
+{
+    memset(out, 0, size);
+    int rc = fm__sq_one_row(q, st, what, err);
+    if (rc == FM_OK)
+        rc = read(st, out, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int fm__sq_get(fm__sqlite *q, const char *sql, fm_id id, const char *what, fm__sq_reader read,
+               void *out, size_t size, fm_error *err)
+{
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    return fm__sq_row(q, st, what, read, out, size, err);
+}
+
 /* Collects every row of `st` into a growing array of `size`-byte records with
  * `read` filling each; used by all the _list functions. */
 int fm__sq_collect(fm__sqlite *q, sqlite3_stmt *st, size_t size, fm__sq_reader read, void **out,
@@ -339,6 +360,16 @@ int fm__sq_collect(fm__sqlite *q, sqlite3_stmt *st, size_t size, fm__sq_reader r
     if (rc != SQLITE_DONE)
         return err && err->code ? err->code : fm__sq_fail(q, rc, err);
     return FM_OK;
+}
+
+int fm__sq_list(fm__sqlite *q, const char *sql, fm_id id, size_t size, fm__sq_reader read,
+                void **out, size_t *n, fm_error *err)
+{
+    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    if (!st)
+        return err ? err->code : FM_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    return fm__sq_collect(q, st, size, read, out, n, err);
 }
 
 int64_t fm__sq_stamp(int64_t t)
@@ -551,6 +582,7 @@ const fm_store_ops fm__sqlite_ops = {
     .ledger_list = fm__sq_ledger_list,
     .thread_list = fm__sq_thread_list,
     .thread_get = fm__sq_thread_get,
+    .thread_of_task = fm__sq_thread_of_task,
     .audit_head = fm__sq_audit_head,
     .audit_insert = fm__sq_audit_insert,
     .audit_scan = fm__sq_audit_scan,

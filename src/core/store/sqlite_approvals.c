@@ -87,16 +87,7 @@ static int read_approval(sqlite3_stmt *st, void *rec, fm_error *err)
 int fm__sq_approval_get(fm_store *s, fm_id id, fm_approval *out, fm_error *err)
 {
     static const char sql[] = "SELECT " APPROVAL_COLS " FROM approvals WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "approval", err);
-    if (rc == FM_OK)
-        read_approval(st, out, err);
-    sqlite3_reset(st);
+    int rc = fm__sq_get(fm__sq(s), sql, id, "approval", read_approval, out, sizeof *out, err);
     if (rc == FM_ENOTFOUND)
         fm_error_set(err, rc, "no approval %lld", (long long)id);
     return rc;

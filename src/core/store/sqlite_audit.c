@@ -161,12 +161,8 @@ int fm__sq_checkpoint_list(fm_store *s, fm_id company, fm_checkpoint **out, size
 {
     static const char sql[] = "SELECT company_id, seq, ts, hash, sig FROM audit_checkpoints "
                               "WHERE company_id=?1 ORDER BY seq";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, read_checkpoint, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out, read_checkpoint,
+                       (void **)out, n, err);
 }
 
 /* ---- secrets ------------------------------------------------------------------ */

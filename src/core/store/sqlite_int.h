@@ -42,11 +42,23 @@ int fm__sq_col_enum(sqlite3_stmt *st, int i, int (*parse)(const char *, int *), 
 /* Steps a single-row SELECT: FM_OK with a row, FM_ENOTFOUND ("<what> not
  * found"), or an error. The caller resets the statement. */
 int fm__sq_one_row(fm__sqlite *q, sqlite3_stmt *st, const char *what, fm_error *err);
+/* Reads the row `st` selects into `out` (`size` bytes, zeroed first) with
+ * `read`, and resets `st`: FM_OK, FM_ENOTFOUND ("<what> not found"), or an
+ * error. If `read` fails, *out may hold what it read: the caller releases it. */
+typedef int (*fm__sq_reader)(sqlite3_stmt *st, void *rec, fm_error *err);
+int fm__sq_row(fm__sqlite *q, sqlite3_stmt *st, const char *what, fm__sq_reader read, void *out,
+               size_t size, fm_error *err);
+/* fm__sq_row for `sql` (a string literal) with ?1 bound to `id`: a _get. */
+int fm__sq_get(fm__sqlite *q, const char *sql, fm_id id, const char *what, fm__sq_reader read,
+               void *out, size_t size, fm_error *err);
 /* Collects every row of `st` into a heap array of `size`-byte records, each
  * zeroed then filled by `read`; used by all the _list functions. */
-typedef int (*fm__sq_reader)(sqlite3_stmt *st, void *rec, fm_error *err);
 int fm__sq_collect(fm__sqlite *q, sqlite3_stmt *st, size_t size, fm__sq_reader read,
                    void **out, size_t *n, fm_error *err);
+/* fm__sq_collect for `sql` (a string literal) with ?1 bound to `id`: the
+ * rows of one company, agent, run or thread. */
+int fm__sq_list(fm__sqlite *q, const char *sql, fm_id id, size_t size, fm__sq_reader read,
+                void **out, size_t *n, fm_error *err);
 /* `t`, or now when `t` is 0. */
 int64_t fm__sq_stamp(int64_t t);
 
@@ -94,6 +106,9 @@ int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err);
 int fm__sq_thread_list(fm_store *s, fm_id company, fm_id task, fm_id before, size_t limit,
                        fm_thread **out, size_t *n, fm_error *err);
 int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err);
+int fm__sq_thread_of_task(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err);
+/* Its query, for the test that checks the plan. */
+extern const char fm__sq_thread_of_task_sql[];
 int fm__sq_spend_daily(fm_store *s, fm_id company, fm_id agent, int64_t since,
                        fm_spend_day **out, size_t *n, fm_error *err);
 int fm__sq_ledger_list(fm_store *s, fm_id company, fm_id agent, fm_id before, size_t limit,

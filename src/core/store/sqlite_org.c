@@ -246,11 +246,7 @@ static int read_member(sqlite3_stmt *st, void *rec, fm_error *err)
 
 static int member_by(fm__sqlite *q, sqlite3_stmt *st, fm_member *out, fm_error *err)
 {
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "member", err);
-    if (rc == FM_OK)
-        read_member(st, out, err);
-    sqlite3_reset(st);
+    int rc = fm__sq_row(q, st, "member", read_member, out, sizeof *out, err);
     if (rc == FM_OK && (rc = read_identities(q, out, err)) != FM_OK)
         fm_member_release(out);
     return rc;
@@ -423,11 +419,9 @@ static int read_agent_full(sqlite3_stmt *st, void *rec, fm_error *err)
 
 static int agent_by(fm__sqlite *q, sqlite3_stmt *st, fm_agent *out, fm_error *err)
 {
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "agent", err);
-    if (rc == FM_OK && (rc = read_agent_full(st, out, err)) != FM_OK)
+    int rc = fm__sq_row(q, st, "agent", read_agent_full, out, sizeof *out, err);
+    if (rc != FM_OK)
         fm_agent_release(out);
-    sqlite3_reset(st);
     return rc;
 }
 
@@ -464,25 +458,16 @@ int fm__sq_agent_list(fm_store *s, fm_id company, bool brief, fm_agent **out, si
 {
     static const char sql[] = "SELECT " AGENT_COLS " FROM agents WHERE company_id=?1 "
                               "ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, brief ? read_agent_brief : read_agent_full, (void **)out,
-                   n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out,
+                       brief ? read_agent_brief : read_agent_full, (void **)out, n, err);
 }
 
 int fm__sq_agent_reports(fm_store *s, fm_id manager, fm_agent **out, size_t *n, fm_error *err)
 {
     static const char sql[] = "SELECT " AGENT_COLS " FROM agents WHERE manager_agent=?1 AND "
                               "status<>'fired' ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, manager);
-    return fm__sq_collect(q, st, sizeof **out, read_agent_brief, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, manager, sizeof **out, read_agent_brief,
+                       (void **)out, n, err);
 }
 
 /* ---- goals ----------------------------------------------------------------- */
@@ -547,26 +532,11 @@ static int read_goal(sqlite3_stmt *st, void *rec, fm_error *err)
 int fm__sq_goal_get(fm_store *s, fm_id id, fm_goal *out, fm_error *err)
 {
     static const char sql[] = "SELECT " GOAL_COLS " FROM goals WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "goal", err);
-    if (rc == FM_OK)
-        read_goal(st, out, err);
-    sqlite3_reset(st);
-    return rc;
+    return fm__sq_get(fm__sq(s), sql, id, "goal", read_goal, out, sizeof *out, err);
 }
 
 int fm__sq_goal_list(fm_store *s, fm_id company, fm_goal **out, size_t *n, fm_error *err)
 {
     static const char sql[] = "SELECT " GOAL_COLS " FROM goals WHERE company_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, read_goal, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out, read_goal, (void **)out, n, err);
 }

@@ -6,6 +6,7 @@
 #include "core/store/sqlite_int.h"
 #include "firma/base.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,17 +108,7 @@ static int read_run(sqlite3_stmt *st, void *rec, fm_error *err)
 int fm__sq_run_get(fm_store *s, fm_id id, fm_run *out, fm_error *err)
 {
     static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "run", err);
-    if (rc == FM_OK)
-        read_run(st, out, err);
-    sqlite3_reset(st);
-    return rc;
+    return fm__sq_get(fm__sq(s), sql, id, "run", read_run, out, sizeof *out, err);
 }
 
 int fm__sq_run_list_open(fm_store *s, fm_run **out, size_t *n, fm_error *err)
@@ -235,18 +226,15 @@ int fm__sq_step_list(fm_store *s, fm_id run, fm_step **out, size_t *n, fm_error 
     static const char sql[] = "SELECT id, run_id, seq, kind, status, tool, request, response, "
                               "prompt_bytes, tokens_in, tokens_cached, tokens_out, usd_micro, "
                               "started_at, ended_at FROM steps WHERE run_id=?1 ORDER BY seq";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return prep_fail(err);
-    sqlite3_bind_int64(st, 1, run);
-    return fm__sq_collect(q, st, sizeof **out, read_step, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, run, sizeof **out, read_step, (void **)out, n, err);
 }
 
 static int read_step_event(sqlite3_stmt *st, void *rec, fm_error *err)
 {
     fm_step_event *x = rec;
     x->agent_id = sqlite3_column_int64(st, 15);
+    const unsigned char *h = sqlite3_column_text(st, 16);
+    snprintf(x->agent, sizeof x->agent, "%s", h ? (const char *)h : "");
     return read_step(st, &x->step, err);
 }
 
@@ -256,7 +244,8 @@ int fm__sq_step_feed(fm_store *s, fm_id company, fm_id after, size_t limit,
     static const char sql[] =
         "SELECT s.id, s.run_id, s.seq, s.kind, s.status, s.tool, NULL, NULL, s.prompt_bytes, "
         "s.tokens_in, s.tokens_cached, s.tokens_out, s.usd_micro, s.started_at, s.ended_at, "
-        "r.agent_id FROM steps s JOIN runs r ON r.id=s.run_id "
+        "r.agent_id, a.handle FROM steps s JOIN runs r ON r.id=s.run_id "
+        "LEFT JOIN agents a ON a.id=r.agent_id "
         "WHERE s.id>?2 AND r.company_id=?1 ORDER BY s.id LIMIT ?3";
     fm__sqlite *q = fm__sq(s);
     sqlite3_stmt *st = fm__sq_prep(q, sql, err);

@@ -73,13 +73,9 @@ int fm__sq_token_find(fm_store *s, const unsigned char hash[FM_HASH_BYTES], fm_t
     if (!st)
         return err ? err->code : FM_ESTORE;
     sqlite3_bind_blob(st, 1, hash, FM_HASH_BYTES, SQLITE_STATIC);
-    int rc = fm__sq_one_row(q, st, "token", err);
-    if (rc == FM_OK) {
-        memset(out, 0, sizeof *out);
-        read_token(st, out, err);
+    int rc = fm__sq_row(q, st, "token", read_token, out, sizeof *out, err);
+    if (rc == FM_OK)
         memcpy(out->hash, hash, FM_HASH_BYTES);
-    }
-    sqlite3_reset(st);
     return rc;
 }
 
@@ -100,12 +96,7 @@ int fm__sq_token_list(fm_store *s, fm_id company, fm_token **out, size_t *n, fm_
 {
     static const char sql[] = "SELECT " TOKEN_COLS " FROM tokens WHERE company_id=?1 AND "
                               "kind='member' ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, company);
-    return fm__sq_collect(q, st, sizeof **out, read_token, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, company, sizeof **out, read_token, (void **)out, n, err);
 }
 
 int fm__sq_token_revoke(fm_store *s, fm_id company, fm_id id, int64_t now, fm_error *err)

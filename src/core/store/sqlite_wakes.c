@@ -126,12 +126,7 @@ int fm__sq_wake_of_run(fm_store *s, fm_id run, fm_wake **out, size_t *n, fm_erro
 {
     static const char sql[] = "SELECT id, company_id, agent_id, kind, ref, payload, created_at, "
                               "due_at, run_id, done_at FROM wakes WHERE run_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, run);
-    return fm__sq_collect(q, st, sizeof **out, read_wake, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, run, sizeof **out, read_wake, (void **)out, n, err);
 }
 
 int fm__sq_wake_done(fm_store *s, fm_id run, int64_t now, fm_error *err)

@@ -91,16 +91,7 @@ static int read_task(sqlite3_stmt *st, void *rec, fm_error *err)
 int fm__sq_task_get(fm_store *s, fm_id id, fm_task *out, fm_error *err)
 {
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "task", err);
-    if (rc == FM_OK)
-        read_task(st, out, err);
-    sqlite3_reset(st);
+    int rc = fm__sq_get(fm__sq(s), sql, id, "task", read_task, out, sizeof *out, err);
     if (rc == FM_ENOTFOUND)
         fm_error_set(err, FM_ENOTFOUND, "no task %lld", (long long)id);
     return rc;
@@ -232,29 +223,14 @@ int fm__sq_message_list(fm_store *s, fm_id thread, fm_message **out, size_t *n, 
 {
     static const char sql[] = "SELECT id, thread_id, company_id, sender, body, tainted, "
                               "created_at FROM messages WHERE thread_id=?1 ORDER BY id";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, thread);
-    return fm__sq_collect(q, st, sizeof **out, read_message, (void **)out, n, err);
+    return fm__sq_list(fm__sq(s), sql, thread, sizeof **out, read_message, (void **)out, n, err);
 }
 
 int fm__sq_message_get(fm_store *s, fm_id id, fm_message *out, fm_error *err)
 {
     static const char sql[] = "SELECT id, thread_id, company_id, sender, body, tainted, "
                               "created_at FROM messages WHERE id=?1";
-    fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
-    if (!st)
-        return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "message", err);
-    if (rc == FM_OK)
-        read_message(st, out, err);
-    sqlite3_reset(st);
-    return rc;
+    return fm__sq_get(fm__sq(s), sql, id, "message", read_message, out, sizeof *out, err);
 }
 
 static int read_thread(sqlite3_stmt *st, void *rec, fm_error *err)
@@ -298,15 +274,23 @@ int fm__sq_thread_list(fm_store *s, fm_id company, fm_id task, fm_id before, siz
 int fm__sq_thread_get(fm_store *s, fm_id id, fm_thread *out, fm_error *err)
 {
     static const char sql[] = THREAD_COLS "WHERE t.id=?1";
+    return fm__sq_get(fm__sq(s), sql, id, "thread", read_thread, out, sizeof *out, err);
+}
+
+const char fm__sq_thread_of_task_sql[] = "SELECT id FROM threads WHERE task_id=?2 "
+                                         "AND company_id=?1 ORDER BY id LIMIT 1";
+
+int fm__sq_thread_of_task(fm_store *s, fm_id company, fm_id task, fm_id *id, fm_error *err)
+{
     fm__sqlite *q = fm__sq(s);
-    sqlite3_stmt *st = fm__sq_prep(q, sql, err);
+    sqlite3_stmt *st = fm__sq_prep(q, fm__sq_thread_of_task_sql, err);
     if (!st)
         return err ? err->code : FM_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    memset(out, 0, sizeof *out);
-    int rc = fm__sq_one_row(q, st, "thread", err);
-    if (rc == FM_OK)
-        read_thread(st, out, err);
+    sqlite3_bind_int64(st, 1, company);
+    sqlite3_bind_int64(st, 2, task);
+    int rc = sqlite3_step(st);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FM_OK : fm__sq_fail(q, rc, err);
     sqlite3_reset(st);
     return rc;
 }
