@@ -31,6 +31,7 @@ typedef struct serve {
     bool metrics_failed;      /* said once that the file cannot be written */
     int64_t checkpoint_s;     /* sign the audit heads this often; 0: only at the end */
     uv_timer_t checkpoint_timer;
+    bool checkpoint_failed;   /* said once that a checkpoint could not be signed */
 } serve;
 
 /* Writes the metrics to sv->metrics_file whole: to PATH.tmp, then renamed
@@ -64,7 +65,7 @@ static void on_metrics_timer(uv_timer_t *t)
     write_metrics(t->data);
 }
 
-static void checkpoint_all(fm_cli *c);
+static void checkpoint_all(fm_cli *c, bool *warned);
 
 /* While serving: the runtime's and the API's changes get a signed
  * checkpoint within checkpoint_s, not only when serve stops (a company
@@ -72,7 +73,7 @@ static void checkpoint_all(fm_cli *c);
 static void on_checkpoint_timer(uv_timer_t *t)
 {
     serve *sv = t->data;
-    checkpoint_all(sv->c);
+    checkpoint_all(sv->c, &sv->checkpoint_failed);
 }
 
 static void shut(serve *sv)
@@ -110,18 +111,31 @@ static void on_idle(fm_runtime *rt, void *arg)
 
 /* Signs a checkpoint of every company's audit head: on serve's timer and
  * after the runtime stops. */
-static void checkpoint_all(fm_cli *c)
+static void checkpoint_all(fm_cli *c, bool *warned)
 {
-    fm_company *v;
-    size_t n;
-    if (c->store->ops->company_list(c->store, &v, &n, &c->err) != FM_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        c->company.id = v[i].id;
-        cli_checkpoint(c);
+    fm_keys k;
+    fm_company *v = NULL;
+    size_t n = 0;
+    fm_error err;
+    fm_error_clear(&err);
+    int rc = cli_keys(c, true, &k);
+    if (rc != FM_OK) {
+        err = c->err;
+    } else {
+        char *w = cli_witness_path(c);
+        rc = c->store->ops->company_list(c->store, &v, &n, &err);
+        for (size_t i = 0; rc == FM_OK && i < n; i++)
+            rc = fm_checkpoint_make(c->store, &k, v[i].id, w, &err);
+        fm_company_list_free(v, n);
+        free(w);
+        fm_keys_release(&k);
     }
-    c->company.id = 0;
-    fm_company_list_free(v, n);
+    /* The changes are committed: a checkpoint that cannot be made is
+     * said (once while serving) and tried again next time. */
+    if (rc != FM_OK && !*warned)
+        fprintf(stderr, "firma serve: warning: the audit checkpoint was not signed: %s\n",
+                fm_error_text(&err));
+    *warned = rc != FM_OK;
 }
 
 static void print_stats(const fm_runtime_stats *st, bool json)
@@ -278,7 +292,8 @@ out:
     free(ws);
     if (!ran)
         return cli_fail(c, rc);
-    checkpoint_all(c);
+    bool warn_again = false; /* the last word: said even if said before */
+    checkpoint_all(c, &warn_again);
     print_stats(&st, c->json);
     return 0;
 }
