@@ -390,36 +390,19 @@ bool fm__api_allow(const char *path, char *allow, size_t size)
 void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_res *rs)
 {
     const fm_api_route *found = NULL;
-    bool path_known = false;
-    char *allow = rs->allow;
-    allow[0] = 0;
     for (size_t i = 0; i < fm__api_n_resources && !found; i++) {
         const fm_api_resource *res = fm__api_resources[i];
-        for (size_t k = 0; k < res->n_routes; k++) {
-            const fm_api_route *r = &res->routes[k];
-            if (!match(r->pattern, rq->path, rq))
-                continue;
-            path_known = true;
-            if (r->method == rq->method) {
-                found = r;
-                break;
-            }
-            size_t l = strlen(allow);
-            snprintf(allow + l, sizeof rs->allow - l, "%s%s", l ? ", " : "",
-                     fm__http_method_name(r->method));
-        }
-    }
-    if (!found && !path_known) {
-        fm__api_error(rs, 404, "not_found", NULL, "no such path: %s", rq->path);
-        return;
+        for (size_t k = 0; k < res->n_routes && !found; k++)
+            if (res->routes[k].method == rq->method && match(res->routes[k].pattern, rq->path, rq))
+                found = &res->routes[k];
     }
     if (!found) {
-        fm__api_allow(rq->path, allow, sizeof rs->allow);
-        fm__api_error(rs, 405, "method_not_allowed", NULL, "%s takes %s",
-                      rq->path, allow);
+        if (fm__api_allow(rq->path, rs->allow, sizeof rs->allow))
+            fm__api_error(rs, 405, "method_not_allowed", NULL, "%s takes %s", rq->path, rs->allow);
+        else
+            fm__api_error(rs, 404, "not_found", NULL, "no such path: %s", rq->path);
         return;
     }
-    allow[0] = 0;
     rs->route = found->pattern;
     if (!found->open && (!authenticate(s, rq, bearer, rs) || !allowed(found, rq, rs)))
         return;
