@@ -349,6 +349,12 @@ expect 404 "OPTIONS on no route: 404"
 req DELETE "/v1/goals/$G" "$TO"
 expect 405 "a method the path does not take: 405"
 grep -qi "^Allow: GET, PATCH, HEAD, OPTIONS" <<<"$HEAD" && ok "with Allow" || not_ok "405 Allow" "$HEAD"
+req PROPFIND /v1/tasks "$TV"
+expect 405 "a method the API does not use: 405" "PROPFIND is not a method"
+[ "$(header Allow)" = "GET, POST, HEAD, OPTIONS" ] && ok "with the path's Allow, not every method" \
+    || not_ok "unknown method Allow" "$HEAD"
+req PROPFIND /v1/nothing "$TV"
+expect 404 "and on no route: 404"
 
 # ---- every route of the document is called by an API test ----
 req GET /v1/openapi.json ""
