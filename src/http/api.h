@@ -166,6 +166,11 @@ bool fm__api_allow(const char *path, char *allow, size_t size);
 bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent *out);
 /* A positive id from a path parameter (404 if it is not one). */
 bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out);
+/* Task `id` (a path parameter) if the caller may see it: 404, as if it were
+ * not there, for a number that is no task of the caller's company or, for
+ * an agent's token, another agent's task. False with rs set; else the
+ * caller releases *out. */
+bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out);
 /* The handle of agent `id` (static "?" if unknown); for JSON answers. */
 const char *fm__api_handle(const fm_agent *v, size_t n, fm_id id);
 /* Whether the caller is an agent token (so narrowed to its agent). */

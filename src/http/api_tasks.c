@@ -47,35 +47,13 @@ static const char *name_of(const names *nm, fm_id id)
     return id ? fm__api_handle(nm->v, nm->n, id) : NULL;
 }
 
-/* The task the path names, if the caller may see it (else 404, as if it
- * were not there: another company's or, for an agent, another agent's). */
-static bool path_task(fm_api_req *rq, fm_api_res *rs, fm_task *out)
-{
-    fm_id id;
-    fm_error err = {0};
-    if (!fm__api_id(rs, rq->params[0], "task", &id))
-        return false;
-    int rc = rq->store->ops->task_get(rq->store, id, out, &err);
-    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
-                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
-        fm_task_release(out);
-        rc = FM_ENOTFOUND;
-    }
-    if (rc == FM_ENOTFOUND)
-        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company",
-                      (long long)id);
-    else if (rc != FM_OK)
-        fm__api_fail(rs, &err);
-    return rc == FM_OK;
-}
-
 /* Answers with task `id` as it is now, and its ETag. */
-static void answer_task(fm_api_req *rq, fm_api_res *rs, int status)
+static void answer_task(fm_api_req *rq, fm_api_res *rs, const char *id, int status)
 {
     fm_task t;
     names nm = {0};
     fm_error err = {0};
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, id, &t))
         return;
     if (names_load(rq, &nm, &err) != FM_OK) {
         fm__api_fail(rs, &err);
@@ -182,8 +160,9 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
         t.parent_id = json_integer_value(json_object_get(b, "parent"));
         if (fm_task_add(rq->store, rq->who.actor, &t, &err) == FM_OK) {
             /* Answer as GET /v1/tasks/{id} would, ETag included. */
-            snprintf(rq->params[0], sizeof rq->params[0], "%lld", (long long)t.id);
-            answer_task(rq, rs, 201);
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)t.id);
+            answer_task(rq, rs, id, 201);
         } else {
             fm__api_fail(rs, &err);
         }
@@ -194,7 +173,7 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
 
 static void get_task(fm_api_req *rq, fm_api_res *rs)
 {
-    answer_task(rq, rs, 200);
+    answer_task(rq, rs, rq->params[0], 200);
 }
 
 static const fm_api_field patch_fields[] = {
@@ -247,7 +226,7 @@ static int apply_patch(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_error *err)
         agent = a.id;
         fm_agent_release(&a);
     }
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, rq->params[0], &t))
         return FM_ENOTFOUND;
     int rc = etag_matches(rq, rs, &t, err) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && who)
@@ -278,7 +257,7 @@ static void patch_task(fm_api_req *rq, fm_api_res *rs)
     if (rc == FM_OK)
         rc = fm_store_end(rq->store, apply_patch(rq, rs, b, &err), &err);
     if (rc == FM_OK)
-        answer_task(rq, rs, 200);
+        answer_task(rq, rs, rq->params[0], 200);
     else if (!rs->status)
         fm__api_fail(rs, &err);
     json_decref(b);
@@ -307,7 +286,7 @@ static void checkout_task(fm_api_req *rq, fm_api_res *rs)
         fm__api_error(rs, 422, "invalid", "lease_s", "lease_s: want 1 to 86400 seconds");
         return;
     }
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, rq->params[0], &t))
         return;
     int rc = fm_task_checkout(rq->store, rq->who.actor, rq->who.company_id, t.id, rq->who.run_id,
                               lease * 1000000, &err);
@@ -318,7 +297,7 @@ static void checkout_task(fm_api_req *rq, fm_api_res *rs)
     else if (rc != FM_OK)
         fm__api_fail(rs, &err);
     else
-        answer_task(rq, rs, 200);
+        answer_task(rq, rs, rq->params[0], 200);
 }
 
 static const fm_api_route routes[] = {

@@ -216,6 +216,25 @@ bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent 
     return true;
 }
 
+bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out)
+{
+    fm_id n;
+    fm_error err = {0};
+    if (!fm__api_id(rs, id, "task", &n))
+        return false;
+    int rc = rq->store->ops->task_get(rq->store, n, out, &err);
+    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
+                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
+        fm_task_release(out);
+        rc = FM_ENOTFOUND;
+    }
+    if (rc == FM_ENOTFOUND)
+        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company", (long long)n);
+    else if (rc != FM_OK)
+        fm__api_fail(rs, &err);
+    return rc == FM_OK;
+}
+
 const char *fm__api_handle(const fm_agent *v, size_t n, fm_id id)
 {
     for (size_t i = 0; i < n; i++)
