@@ -37,23 +37,18 @@ static json_t *agent_json(const fm_agent *a, const char *manager)
     return j;
 }
 
-/* The handle of `a`'s manager, agent or member. */
-static char *manager_of(fm_store *s, const fm_agent *a)
+/* The handle of `a`'s manager: an agent's, or "member:HANDLE". */
+static char *manager_of(fm_api_req *rq, const fm_agent *a)
 {
+    if (a->manager_agent)
+        return fm_xstrdup(fm__api_name(rq, a->manager_agent));
+    fm_member m;
     fm_error err = {0};
     char *h = NULL;
-    if (a->manager_agent) {
-        fm_agent m;
-        if (s->ops->agent_get(s, a->manager_agent, &m, &err) == FM_OK) {
-            h = fm_xstrdup(m.handle);
-            fm_agent_release(&m);
-        }
-    } else if (a->manager_member) {
-        fm_member m;
-        if (s->ops->member_get(s, a->manager_member, &m, &err) == FM_OK) {
-            h = fm_xasprintf("member:%s", m.handle);
-            fm_member_release(&m);
-        }
+    if (a->manager_member &&
+        rq->store->ops->member_get(rq->store, a->manager_member, &m, &err) == FM_OK) {
+        h = fm_xasprintf("member:%s", m.handle);
+        fm_member_release(&m);
     }
     return h ? h : fm_xstrdup("?");
 }
@@ -71,7 +66,7 @@ static void list_agents(fm_api_req *rq, fm_api_res *rs)
     for (size_t i = 0; i < n; i++) {
         if (a[i].status == FM_AGENT_FIRED)
             continue;
-        char *mgr = manager_of(rq->store, &a[i]);
+        char *mgr = manager_of(rq, &a[i]);
         json_array_append_new(arr, agent_json(&a[i], mgr));
         free(mgr);
     }
@@ -97,7 +92,7 @@ static bool path_agent(fm_api_req *rq, fm_api_res *rs, fm_agent *out)
 /* Agent `a` as shown, with its ETag in rs (status 0: the caller answers). */
 static json_t *shown_agent(fm_api_req *rq, const fm_agent *a, char etag[48])
 {
-    char *mgr = manager_of(rq->store, a);
+    char *mgr = manager_of(rq, a);
     json_t *j = agent_json(a, mgr);
     free(mgr);
     fm__api_etag(j, etag);

@@ -8,7 +8,7 @@
 
 static json_t *approval_json(const fm_approval *a, const char *agent)
 {
-    return json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:I, s:I}",
+    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:I, s:I}",
                      "id", (json_int_t)a->id, "agent", agent, "kind", a->kind, "tool", a->tool,
                      "args", a->args, "reason", a->reason, "approver", a->approver, "status",
                      fm_approval_status_name(a->status), "decided_by", a->decided_by, "why",
@@ -28,22 +28,19 @@ static void list_approvals(fm_api_req *rq, fm_api_res *rs)
         return;
     }
     fm_approval *a = NULL;
-    fm_agent *ags = NULL;
-    size_t n = 0, na = 0;
+    size_t n = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->approval_list(s, rq->who.company_id, status, &a, &n, &err) != FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &ags, &na, &err) != FM_OK) {
+    if (rq->store->ops->approval_list(rq->store, rq->who.company_id, status, &a, &n, &err) !=
+        FM_OK) {
         fm_approval_list_free(a, n);
         fm__api_fail(rs, &err);
         return;
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, approval_json(&a[i], fm__api_handle(ags, na, a[i].agent_id)));
+        json_array_append_new(arr, approval_json(&a[i], fm__api_name(rq, a[i].agent_id)));
     fm__api_ok(rs, 200, json_pack("{s:o}", "approvals", arr));
     fm_approval_list_free(a, n);
-    fm_agent_list_free(ags, na);
 }
 
 static const fm_api_field decide_fields[] = {{"why", FM_API_STRING, false}, {NULL}};

@@ -72,13 +72,10 @@ static void spend_daily(fm_api_req *rq, fm_api_res *rs)
         return;
     int64_t today = fm_now_us() / DAY_US, first = today - days + 1;
     fm_spend_day *d = NULL;
-    fm_agent *a = NULL;
-    size_t nd = 0, na = 0;
+    size_t nd = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->spend_daily(s, rq->who.company_id, agent, first * DAY_US, &d, &nd, &err) !=
-            FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+    if (rq->store->ops->spend_daily(rq->store, rq->who.company_id, agent, first * DAY_US, &d, &nd,
+                                    &err) != FM_OK) {
         free(d);
         fm__api_fail(rs, &err);
         return;
@@ -96,7 +93,7 @@ static void spend_daily(fm_api_req *rq, fm_api_res *rs)
         add_at(c_tok, k, d[i].tokens);
         if (!d[i].agent_id)
             continue;
-        const char *h = fm__api_handle(a, na, d[i].agent_id);
+        const char *h = fm__api_name(rq, d[i].agent_id);
         json_t *series = json_object_get(agents, h);
         if (!series) {
             series = json_pack("{s:s, s:o, s:o}", "agent", h, "usd_micro", zeros(days), "tokens",
@@ -116,7 +113,6 @@ static void spend_daily(fm_api_req *rq, fm_api_res *rs)
     fm__api_ok(rs, 200, json_pack("{s:o, s:o, s:o}", "days", labels, "company", company,
                                   "agents", order));
     free(d);
-    fm_agent_list_free(a, na);
 }
 
 static void list_ledger(fm_api_req *rq, fm_api_res *rs)
@@ -128,13 +124,10 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
         !agent_filter(rq, rs, &agent))
         return;
     fm_ledger_row *r = NULL;
-    fm_agent *a = NULL;
-    size_t n = 0, na = 0;
+    size_t n = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->ledger_list(s, rq->who.company_id, agent, before, (size_t)limit + 1, &r, &n,
-                            &err) != FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+    if (rq->store->ops->ledger_list(rq->store, rq->who.company_id, agent, before,
+                                    (size_t)limit + 1, &r, &n, &err) != FM_OK) {
         fm_ledger_list_free(r, n);
         fm__api_fail(rs, &err);
         return;
@@ -146,7 +139,7 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
         json_array_append_new(
             arr, json_pack("{s:I, s:s?, s:I, s:s, s:I, s:I, s:I, s:I, s:s?, s:I}", "id",
                            (json_int_t)r[i].id, "agent",
-                           r[i].agent_id ? fm__api_handle(a, na, r[i].agent_id) : NULL, "run",
+                           fm__api_name(rq, r[i].agent_id), "run",
                            (json_int_t)r[i].run_id, "kind", r[i].kind, "usd_micro",
                            (json_int_t)r[i].usd_micro, "tokens_in", (json_int_t)r[i].tokens_in,
                            "tokens_cached", (json_int_t)r[i].tokens_cached, "tokens_out",
@@ -155,7 +148,6 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
     json_t *next = more ? json_sprintf("%lld", (long long)r[shown - 1].id) : json_null();
     fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "entries", arr, "next", next));
     fm_ledger_list_free(r, n);
-    fm_agent_list_free(a, na);
 }
 
 static const fm_api_route routes[] = {

@@ -31,38 +31,21 @@ static json_t *task_json(const fm_task *t, const char *assignee)
                      (json_int_t)t->updated_at);
 }
 
-/* Agent handles by id, for answers. */
-typedef struct names {
-    fm_agent *v;
-    size_t n;
-} names;
-
-static int names_load(fm_api_req *rq, names *nm, fm_error *err)
+/* Task t as shown, with its ETag in `etag`. */
+static json_t *shown_task(fm_api_req *rq, const fm_task *t, char etag[48])
 {
-    return rq->store->ops->agent_list(rq->store, rq->who.company_id, true, &nm->v, &nm->n, err);
-}
-
-static const char *name_of(const names *nm, fm_id id)
-{
-    return id ? fm__api_handle(nm->v, nm->n, id) : NULL;
+    json_t *j = task_json(t, fm__api_name(rq, t->assignee));
+    fm__api_etag(j, etag);
+    return j;
 }
 
 /* Answers with task `id` as it is now, and its ETag. */
 static void answer_task(fm_api_req *rq, fm_api_res *rs, const char *id, int status)
 {
     fm_task t;
-    names nm = {0};
-    fm_error err = {0};
     if (!fm__api_task(rq, rs, id, &t))
         return;
-    if (names_load(rq, &nm, &err) != FM_OK) {
-        fm__api_fail(rs, &err);
-    } else {
-        json_t *j = task_json(&t, name_of(&nm, t.assignee));
-        fm__api_etag(j, rs->etag);
-        fm__api_ok(rs, status, j);
-    }
-    fm_agent_list_free(nm.v, nm.n);
+    fm__api_ok(rs, status, shown_task(rq, &t, rs->etag));
     fm_task_release(&t);
 }
 
@@ -99,9 +82,7 @@ static void list_tasks(fm_api_req *rq, fm_api_res *rs)
     f.limit = (size_t)limit + 1; /* one more says whether there is a next page */
     fm_task *t = NULL;
     size_t n = 0;
-    names nm = {0};
-    if (rq->store->ops->task_list(rq->store, &f, &t, &n, &err) != FM_OK ||
-        names_load(rq, &nm, &err) != FM_OK) {
+    if (rq->store->ops->task_list(rq->store, &f, &t, &n, &err) != FM_OK) {
         fm_task_list_free(t, n);
         fm__api_fail(rs, &err);
         return;
@@ -110,11 +91,10 @@ static void list_tasks(fm_api_req *rq, fm_api_res *rs)
     size_t shown = more ? (size_t)limit : n;
     json_t *arr = json_array();
     for (size_t i = 0; i < shown; i++)
-        json_array_append_new(arr, task_json(&t[i], name_of(&nm, t[i].assignee)));
+        json_array_append_new(arr, task_json(&t[i], fm__api_name(rq, t[i].assignee)));
     json_t *next = more ? json_sprintf("%lld", (long long)t[shown - 1].id) : json_null();
     fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "tasks", arr, "next", next));
     fm_task_list_free(t, n);
-    fm_agent_list_free(nm.v, nm.n);
 }
 
 static const fm_api_field add_fields[] = {
@@ -185,20 +165,12 @@ static const fm_api_field patch_fields[] = {
 
 /* Whether If-Match lets the change go ahead on task t as it is now (else
  * 412, rs set). */
-static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t, fm_error *err)
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t)
 {
     if (!fm__api_header(rq, "If-Match"))
         return true;
-    names nm = {0};
     char now[48], what[48];
-    if (names_load(rq, &nm, err) != FM_OK) {
-        fm__api_fail(rs, err);
-        return false;
-    }
-    json_t *j = task_json(t, name_of(&nm, t->assignee));
-    fm__api_etag(j, now);
-    json_decref(j);
-    fm_agent_list_free(nm.v, nm.n);
+    json_decref(shown_task(rq, t, now));
     snprintf(what, sizeof what, "task %lld", (long long)t->id);
     return fm__api_if_match(rq, rs, now, what);
 }
@@ -228,7 +200,7 @@ static int apply_patch(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_error *err)
     }
     if (!fm__api_task(rq, rs, rq->params[0], &t))
         return FM_ENOTFOUND;
-    int rc = etag_matches(rq, rs, &t, err) ? FM_OK : FM_ECONFLICT;
+    int rc = etag_matches(rq, rs, &t) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && who)
         rc = fm_task_assign(s, rq->who.actor, t.company_id, t.id, agent, err);
     if (rc == FM_OK && to >= 0)

@@ -235,6 +235,26 @@ bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out)
     return rc == FM_OK;
 }
 
+const char *fm__api_name(fm_api_req *rq, fm_id id)
+{
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < rq->n_names; i++)
+        if (rq->names[i].id == id)
+            return rq->names[i].handle;
+    fm_agent a;
+    fm_error err = {0};
+    char *h = NULL;
+    if (rq->store->ops->agent_get(rq->store, id, &a, &err) == FM_OK) {
+        if (a.company_id == rq->who.company_id)
+            h = fm_xstrdup(a.handle);
+        fm_agent_release(&a);
+    }
+    rq->names = fm_xreallocarray(rq->names, rq->n_names + 1, sizeof *rq->names);
+    rq->names[rq->n_names++] = (struct fm_api_name){id, h ? h : fm_xstrdup("?")};
+    return rq->names[rq->n_names - 1].handle;
+}
+
 const char *fm__api_handle(const fm_agent *v, size_t n, fm_id id)
 {
     for (size_t i = 0; i < n; i++)
@@ -428,4 +448,9 @@ void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_re
     found->handler(rq, rs);
     if (!rs->status)
         fm__api_error(rs, 500, "internal", NULL, "the handler gave no answer");
+    for (size_t i = 0; i < rq->n_names; i++)
+        free(rq->names[i].handle);
+    free(rq->names);
+    rq->names = NULL;
+    rq->n_names = 0;
 }
