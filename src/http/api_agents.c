@@ -151,6 +151,21 @@ static void take_text(const json_t *b, const char *key, char **dst)
     *dst = json_is_string(v) ? fm_xstrdup(json_string_value(v)) : NULL;
 }
 
+/* Replaces *dst with the body's integer `key` when it is there: false with
+ * a 422 naming it if it is not from 0 to hi. */
+static bool take_int(fm_api_res *rs, const json_t *b, const char *key, int64_t hi, int64_t *dst)
+{
+    json_t *v = json_object_get(b, key);
+    if (!v)
+        return true;
+    if (json_integer_value(v) < 0 || json_integer_value(v) > hi) {
+        fm__api_error(rs, 422, "invalid", key, "%s: want 0 to %lld", key, (long long)hi);
+        return false;
+    }
+    *dst = json_integer_value(v);
+    return true;
+}
+
 /* One grant from {"tool", "ceiling", "on"}: false with a 422 naming
  * grants[i] and what is wrong. */
 static bool grant_of(fm_api_res *rs, const json_t *j, size_t i, fm_grant *g)
@@ -247,23 +262,13 @@ static bool apply_fields(fm_api_res *rs, const json_t *b, fm_agent *a)
         }
         a->budget.period = (fm_period)x;
     }
-    static const struct { const char *key; int64_t hi; } ints[] = {
-        {"autonomy", 2}, {"budget_usd_micro", INT64_MAX / 4}, {"budget_tokens", INT64_MAX / 4},
-        {"heartbeat_s", 366LL * 86400}};
-    int64_t *dst[] = {NULL, &a->budget.usd_micro, &a->budget.tokens, &a->schedule.heartbeat_s};
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (!(v = json_object_get(b, ints[i].key)))
-            continue;
-        if (json_integer_value(v) < 0 || json_integer_value(v) > ints[i].hi) {
-            fm__api_error(rs, 422, "invalid", ints[i].key, "%s: want 0 to %lld", ints[i].key,
-                          (long long)ints[i].hi);
-            return false;
-        }
-        if (dst[i])
-            *dst[i] = json_integer_value(v);
-        else
-            a->autonomy = (int)json_integer_value(v);
-    }
+    int64_t autonomy = a->autonomy;
+    if (!take_int(rs, b, "autonomy", 2, &autonomy) ||
+        !take_int(rs, b, "budget_usd_micro", INT64_MAX / 4, &a->budget.usd_micro) ||
+        !take_int(rs, b, "budget_tokens", INT64_MAX / 4, &a->budget.tokens) ||
+        !take_int(rs, b, "heartbeat_s", 366LL * 86400, &a->schedule.heartbeat_s))
+        return false;
+    a->autonomy = (int)autonomy;
     const char *cron = json_string_value(json_object_get(b, "cron"));
     fm_cron parsed;
     char why[128];

@@ -159,11 +159,12 @@ req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo"}
 expect 412 "a stale If-Match: 412" '"code":"precondition_failed"'
 [ "$(q "SELECT title FROM agents WHERE handle='writer'")" = Writer ] && ok "and nothing changed" \
     || not_ok "412 changed nothing" "$(q "SELECT title FROM agents WHERE handle='writer'")"
-req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo", "budget_usd_micro": 3000000, "cron": "0 9 * * 1"}' \
+req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo", "budget_usd_micro": 3000000, "cron": "0 9 * * 1", "autonomy": 0}' \
     -H "If-Match: \"0000\", $ET"
 expect 200 "If-Match with a list holding the current tag: the change is made" '"title":"Senior writer"'
 [ "$(jget manager)" = ceo ] && [ "$(jget budget.usd_micro)" = 3000000 ] && [ "$(jget cron)" = "0 9 * * 1" ] \
-    && ok "manager, budget and schedule changed" || not_ok "edit applied" "$BODY"
+    && [ "$(jget autonomy)" = 0 ] && [ "$(q "SELECT autonomy FROM agents WHERE handle='writer'")" = 0 ] \
+    && ok "manager, budget, schedule and autonomy changed" || not_ok "edit applied" "$BODY"
 [ "$(header ETag)" != "$ET" ] && ok "and the ETag changed with it" || not_ok "ETag changed" "$HEAD"
 [ "$(jget grants.0.tool)" = message ] && ok "fields not sent are kept (grants)" || not_ok "grants kept" "$BODY"
 [ -n "$(q "SELECT next_timer_at FROM agents WHERE handle='writer'")" ] && ok "the new schedule sets its timer" \
