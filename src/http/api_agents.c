@@ -89,7 +89,7 @@ static bool path_agent(fm_api_req *rq, fm_api_res *rs, fm_agent *out)
     return true;
 }
 
-/* Agent `a` as shown, with its ETag in rs (status 0: the caller answers). */
+/* Agent `a` as shown, and its ETag in `etag`. */
 static json_t *shown_agent(fm_api_req *rq, const fm_agent *a, char etag[48])
 {
     char *mgr = manager_of(rq, a);
@@ -340,18 +340,27 @@ static void hire_agent(fm_api_req *rq, fm_api_res *rs)
     json_decref(b);
 }
 
+/* Whether If-Match lets the change go ahead on agent `a` as it is now
+ * (else 412, rs set). Without If-Match there is no tag to work out. */
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_agent *a)
+{
+    if (!fm__api_header(rq, "If-Match"))
+        return true;
+    char now[48], what[160];
+    json_decref(shown_agent(rq, a, now));
+    snprintf(what, sizeof what, "agent %s", a->handle);
+    return fm__api_if_match(rq, rs, now, what);
+}
+
 /* Inside the caller's transaction: reads the agent, checks If-Match, then
  * applies the fields. Any refusal leaves rs set and returns an error, so
  * the caller rolls back and the PATCH is all or nothing. */
 static int apply_edit(fm_api_req *rq, fm_api_res *rs, const json_t *b, fm_error *err)
 {
     fm_agent a;
-    char now[48], what[160];
     if (!fm__api_agent(rq, rs, rq->params[0], &a))
         return FM_ENOTFOUND;
-    json_decref(shown_agent(rq, &a, now));
-    snprintf(what, sizeof what, "agent %s", a.handle);
-    int rc = fm__api_if_match(rq, rs, now, what) ? FM_OK : FM_ECONFLICT;
+    int rc = etag_matches(rq, rs, &a) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && !apply_fields(rs, b, &a))
         rc = FM_EINVAL;
     if (rc == FM_OK)
