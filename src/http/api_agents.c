@@ -389,10 +389,6 @@ static void edit_agent(fm_api_req *rq, fm_api_res *rs)
 static void fire_agent(fm_api_req *rq, fm_api_res *rs)
 {
     fm_error err = {0};
-    fm_agent a;
-    if (!fm__api_agent(rq, rs, rq->params[0], &a))
-        return;
-    fm_agent_release(&a);
     if (fm_agent_fire(rq->store, rq->who.actor, rq->who.company_id, rq->params[0], &err) != FM_OK)
         fm__api_fail(rs, &err);
     else
@@ -408,10 +404,6 @@ static void set_status(fm_api_req *rq, fm_api_res *rs, fm_agent_status to)
         return;
     bool team = json_is_true(json_object_get(b, "team"));
     json_decref(b);
-    fm_agent a;
-    if (!path_agent(rq, rs, &a))
-        return;
-    fm_agent_release(&a);
     size_t count = 0;
     fm_error err = {0};
     if (fm_agent_set_status(rq->store, rq->who.actor, rq->who.company_id, rq->params[0], team, to,

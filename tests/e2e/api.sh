@@ -66,6 +66,8 @@ req POST /v1/agents/cto/pause "$TO" '{"team": true}'
 expect 200 "operator pauses an agent's team" '"status":"paused"'
 req POST /v1/agents/cto/pause "$TV"
 expect 403 "viewer cannot pause" "needs the operator role"
+req POST /v1/agents/nobody/pause "$TO"
+expect 404 "pausing an unknown agent: 404" "no agent 'nobody'"
 req POST /v1/agents/cto/messages "$TO" '{"text": "status report, please"}'
 expect 201 "operator sends an agent a message" '"from":"member:olga"'
 
