@@ -47,22 +47,19 @@ static bool agent_filter(fm_api_req *rq, fm_api_res *rs, fm_id *out)
     return true;
 }
 
-/* An array of n zeros. */
-static json_t *zeros(int64_t n)
+/* An array of the n figures v, or of n zeros when v is NULL. */
+static json_t *figures(const int64_t *v, int64_t n)
 {
     json_t *a = json_array();
     for (int64_t i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(0));
+        json_array_append_new(a, json_integer(v ? v[i] : 0));
     return a;
 }
 
-static void add_at(json_t *arr, int64_t i, int64_t v)
-{
-    json_array_set_new(arr, (size_t)i, json_integer(json_integer_value(json_array_get(arr, (size_t)i)) + v));
-}
-
 /* Series aligned with "days" (oldest first, ending today): the company's
- * (everything spent, by agents or not) and each agent's that spent. */
+ * (everything spent, by agents or not) and each agent's that spent. The
+ * store has one row per agent per day, so an agent's figure for a day is
+ * set once; only the company's are sums. */
 static void spend_daily(fm_api_req *rq, fm_api_res *rs)
 {
     int64_t days;
@@ -80,38 +77,41 @@ static void spend_daily(fm_api_req *rq, fm_api_res *rs)
         fm__api_fail(rs, &err);
         return;
     }
-    json_t *labels = json_array(), *agents = json_object();
-    json_t *c_usd = zeros(days), *c_tok = zeros(days);
+    int64_t *usd = fm_xcalloc((size_t)days, sizeof *usd);
+    int64_t *tok = fm_xcalloc((size_t)days, sizeof *tok);
+    json_t *labels = json_array(), *order = json_array(), *by_agent = json_object();
     for (int64_t i = 0; i < days; i++)
         json_array_append_new(labels, day_json(first + i));
-    json_t *order = json_array();
     for (size_t i = 0; i < nd; i++) {
         int64_t k = d[i].day - first;
         if (k < 0 || k >= days) /* a clock set back: a day past today */
             continue;
-        add_at(c_usd, k, d[i].usd_micro);
-        add_at(c_tok, k, d[i].tokens);
+        usd[k] += d[i].usd_micro;
+        tok[k] += d[i].tokens;
         if (!d[i].agent_id)
             continue;
-        const char *h = fm__api_name(rq, d[i].agent_id);
-        json_t *series = json_object_get(agents, h);
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)d[i].agent_id);
+        json_t *series = json_object_get(by_agent, id);
         if (!series) {
-            series = json_pack("{s:s, s:o, s:o}", "agent", h, "usd_micro", zeros(days), "tokens",
-                               zeros(days));
-            json_object_set_new(agents, h, series);
+            series = json_pack("{s:s, s:o, s:o}", "agent", fm__api_name(rq, d[i].agent_id),
+                               "usd_micro", figures(NULL, days), "tokens", figures(NULL, days));
+            json_object_set_new(by_agent, id, series);
             json_array_append(order, series);
         }
-        add_at(json_object_get(series, "usd_micro"), k, d[i].usd_micro);
-        add_at(json_object_get(series, "tokens"), k, d[i].tokens);
+        json_array_set_new(json_object_get(series, "usd_micro"), (size_t)k,
+                           json_integer(d[i].usd_micro));
+        json_array_set_new(json_object_get(series, "tokens"), (size_t)k, json_integer(d[i].tokens));
     }
-    json_decref(agents);
-    json_t *company = json_pack("{s:o, s:o}", "usd_micro", c_usd, "tokens", c_tok);
-    if (agent) { /* one agent's: the "company" series would be only its own */
-        json_decref(company);
-        company = json_null();
-    }
+    /* For one agent's, the company's series would be only its own. */
+    json_t *company = agent ? json_null()
+                            : json_pack("{s:o, s:o}", "usd_micro", figures(usd, days), "tokens",
+                                        figures(tok, days));
     fm__api_ok(rs, 200, json_pack("{s:o, s:o, s:o}", "days", labels, "company", company,
                                   "agents", order));
+    json_decref(by_agent);
+    free(usd);
+    free(tok);
     free(d);
 }
 
