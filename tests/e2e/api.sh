@@ -201,12 +201,7 @@ req GET /v1/audit/verify "$TCEO"
 expect 403 "an agent cannot read the audit"
 
 # ---- bad input ----
-req POST /v1/tasks "$TA" '{"title": "x",'
-expect 400 "malformed JSON: 400 with line and column" "line 1, column"
-req POST /v1/tasks "$TA" '[1, 2]'
-expect 422 "a body that is not an object: 422"
-req POST /v1/tasks "$TA" '{"title": "x", "bogus": 1}'
-expect 422 "an unknown field: 422 naming it" '"field":"bogus"'
+body_refusals POST /v1/tasks "$TA"
 req POST /v1/tasks "$TA" '{"title": 5}'
 expect 422 "a wrong type: 422 naming it" '"field":"title"'
 req POST /v1/tasks "$TA" '{"body": "no title"}'
@@ -215,9 +210,6 @@ req POST /v1/tasks "$TA" '{"title": "x", "priority": 9}'
 expect 422 "an out-of-range value: 422 naming it" '"field":"priority"'
 req POST /v1/tasks "$TA" '{"title": "x", "title": "y"}'
 expect 400 "a duplicate key: 400"
-head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
-req POST /v1/tasks "$TA" "@$T/big"
-expect 413 "a body over 1 MiB: 413" '"code":"too_big"'
 req POST /v1/tasks "$TA" "@$T/big" -H "Transfer-Encoding: chunked"
 expect 413 "a chunked body over 1 MiB: 413"
 req GET /v1/nowhere "$TA"

@@ -66,3 +66,19 @@ for k in sys.argv[1].split("."): d = d[int(k)] if k.isdigit() else d[k]
 print(json.dumps(d) if isinstance(d, (dict, list)) else ("" if d is None else d))' "$1" <<<"$BODY"; }
 # header NAME: the value of a header of the last answer.
 header() { grep -i "^$1:" <<<"$HEAD" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+# body_refusals METHOD PATH TOKEN: what every route that takes a body
+# refuses, on that route: malformed JSON (400, saying where), a body that is
+# not an object (422), a field the route does not take (422 naming it) and
+# a body over 1 MiB (413, before it is read).
+body_refusals() {
+    local m=$1 p=$2 t=$3
+    [ -f "$T/big" ] || head -c 1100000 /dev/zero | tr '\0' a >"$T/big"
+    req "$m" "$p" "$t" '{"x": '
+    expect 400 "$m $p: malformed JSON: 400 with line and column" "line 1, column"
+    req "$m" "$p" "$t" '[1, 2]'
+    expect 422 "$m $p: a body that is not an object: 422" "must be a JSON object"
+    req "$m" "$p" "$t" '{"no_such_field": 1}'
+    expect 422 "$m $p: an unknown field: 422 naming it" '"field":"no_such_field"'
+    req "$m" "$p" "$t" "@$T/big"
+    expect 413 "$m $p: a body over 1 MiB: 413" '"code":"too_big"'
+}
