@@ -29,18 +29,9 @@ TB=$(tok --company other token create ana)            # company B's owner
 # An agent's token as the runtime gives one to a process agent.
 TAGENT=$(agent_token ceo 77)
 
-# start_server VAR LOG [ENV...]: a server on a free port of 127.0.0.1; its URL in VAR.
-start_server() {
-    local var=$1 log=$2; shift 2
-    env "$@" "$FIRMA" serve --listen 127.0.0.1:0 >"$log.out" 2>"$log.err" &
-    SERVE_PIDS+=($!)
-    for _ in $(seq 100); do grep -q "API on" "$log.err" && break; sleep 0.1; done
-    printf -v "$var" '%s' "$(grep -o 'http://127.0.0.1:[0-9]*' "$log.err" | head -1)"
-}
-SERVE_PIDS=()
-start_server HP "$T/serve"
+api_start
+SERVE_PIDS=("$SERVE")
 if [ -n "$HP" ]; then ok "the server listens"; else not_ok "the server listens" "$(cat "$T/serve.err")"; finish; fi
-URL=$HP
 
 # Every answer is also kept in $T/bodies, to look for a secret's value at the end.
 REQ_LOG=$T/bodies
@@ -462,15 +453,16 @@ expect 405 "a wrong method: 405"
 grep -qi "^Allow: PUT, DELETE" <<<"$HEAD" && ok "405 says PUT, DELETE" || not_ok "Allow" "$HEAD"
 
 # A server without the master key cannot seal: 503, saying so.
-start_server HP2 "$T/nokey" FIRMA_KEY_FILE="$T/no-such.key"
-URL=$HP2
+HP_KEY=$HP
+API_LOG=$T/nokey FIRMA_KEY_FILE=$T/no-such.key api_start # HP is this one's until put back
+SERVE_PIDS+=("$SERVE")
 grep -qF "will not set secrets" "$T/nokey.err" && ok "a server without the key says so" \
     || not_ok "no-key note" "$(cat "$T/nokey.err")"
 req PUT /v1/secrets/NOKEY "$TAD" '{"value": "nope"}'
 expect 503 "setting a secret without a master key: 503" '"code":"no_master_key"'
 req GET /v1/secrets "$TAD"
 expect 200 "listing needs no key"
-URL=$HP
+HP=$HP_KEY
 run "${A[@]}" secret list
 expect_no_out NOKEY "nothing was stored"
 

@@ -27,12 +27,15 @@ PY
 
 # api_start [SERVE-ARGS...]: `firma serve --listen 127.0.0.1:0` in the
 # background; sets SERVE (its pid), HP (http://127.0.0.1:PORT) and PORT.
-# HP is empty if it did not come up in 10 s.
+# HP is empty if it did not come up in 10 s. Its output goes to
+# $API_LOG.out and $API_LOG.err (API_LOG defaults to $T/serve); variables
+# for its environment go before the call: FIRMA_KEY_FILE=x api_start.
 api_start() {
-    "$FIRMA" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    local log=${API_LOG:-$T/serve}
+    "$FIRMA" serve --listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
     SERVE=$!
-    for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
-    HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
+    for _ in $(seq 100); do grep -q "API on" "$log.err" && break; sleep 0.1; done
+    HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$log.err" | head -1)
     PORT=${HP##*:}
 }
 
