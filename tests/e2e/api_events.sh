@@ -62,14 +62,21 @@ import json, sys
 a, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert [x["id"] for x in r] == [x["id"] for x in a[3:]], (len(a), len(r))' "$T/all.json" "$T/resumed.json"
 
-# A new subscriber hears what happens from now on.
-(events "$HP/v1/events" >"$T/live.txt") &
+# A new subscriber hears what happens from now on. The task is added once
+# the stream has opened (its first line, sent after the handler fixed where
+# it starts), and the check waits for the task's event, not for a time.
+wait_for() { # FILE TEXT: whether TEXT shows up in FILE within 20 s
+    for _ in $(seq 200); do grep -qF -- "$2" "$1" && return 0; sleep 0.1; done
+    return 1
+}
+curl -sN --max-time 60 -H "Authorization: Bearer $TV" "$HP/v1/events" >"$T/live.txt" &
 CURL=$!
-sleep 0.5
+wait_for "$T/live.txt" ": firma events" || not_ok "the live stream opens" "$(cat "$T/live.txt")"
 "$FIRMA" task add "Live one" --to cto >/dev/null
-wait $CURL
-grep -q '"Live one"' "$T/live.txt" && ok "a new subscriber sees a task added after it connected" \
+wait_for "$T/live.txt" '"Live one"' && ok "a new subscriber sees a task added after it connected" \
     || not_ok "a new subscriber sees the new task" "$(cat "$T/live.txt")"
+kill $CURL 2>/dev/null
+wait $CURL 2>/dev/null
 check "and not the story before it" bash -c "! grep -q 'Ship Slack alerts' '$T/live.txt'"
 
 code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
