@@ -148,6 +148,9 @@ typedef struct fm_api_field {
     bool required;
 } fm_api_field;
 json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
+/* Whether the body's string `key`, if it has one, is from min to max bytes
+ * long: false with a 422 naming it if not. */
+bool fm__api_text(fm_api_res *rs, const json_t *body, const char *key, size_t min, size_t max);
 /* fm__api_body for a body holding a secret: a malformed one is answered
  * with line and column only, never the parser's text (which quotes the
  * bytes it stopped at). */

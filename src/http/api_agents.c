@@ -235,17 +235,9 @@ static bool apply_fields(fm_api_res *rs, const json_t *b, fm_agent *a)
 {
     json_t *v;
     int x;
-    const char *t = json_string_value(json_object_get(b, "title"));
-    if (t && (!*t || strlen(t) > TITLE_MAX)) {
-        fm__api_error(rs, 422, "invalid", "title", "title: want 1 to %d bytes", TITLE_MAX);
+    if (!fm__api_text(rs, b, "title", 1, TITLE_MAX) ||
+        !fm__api_text(rs, b, "instructions", 0, INSTRUCTIONS_MAX))
         return false;
-    }
-    const char *ins = json_string_value(json_object_get(b, "instructions"));
-    if (ins && strlen(ins) > INSTRUCTIONS_MAX) {
-        fm__api_error(rs, 422, "invalid", "instructions", "instructions: at most %d bytes",
-                      INSTRUCTIONS_MAX);
-        return false;
-    }
     if ((v = json_object_get(b, "kind"))) {
         if (fm_agent_kind_parse(json_string_value(v), &x) != FM_OK) {
             fm__api_error(rs, 422, "invalid", "kind", "kind: want one of %s",
@@ -466,9 +458,7 @@ static void post_message(fm_api_req *rq, fm_api_res *rs)
     fm_agent a;
     fm_id id = 0;
     fm_error err = {0};
-    if (!*text || strlen(text) > MESSAGE_MAX)
-        fm__api_error(rs, 422, "invalid", "text", "text: want 1 to %d bytes", MESSAGE_MAX);
-    else if (fm__api_agent(rq, rs, rq->params[0], &a)) {
+    if (fm__api_text(rs, b, "text", 1, MESSAGE_MAX) && fm__api_agent(rq, rs, rq->params[0], &a)) {
         if (fm_message_deliver(rq->store, rq->who.actor, rq->who.company_id, a.id, rq->who.actor,
                                text, &id, &err) == FM_OK)
             fm__api_ok(rs, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "to",

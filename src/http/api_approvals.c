@@ -55,9 +55,8 @@ static void decide(fm_api_req *rq, fm_api_res *rs, bool approve)
     fm_error err = {0};
     if (!approve && (!why || !*why))
         fm__api_error(rs, 422, "missing_field", "why", "a denial needs why: the agent reads it");
-    else if (why && strlen(why) > 4096)
-        fm__api_error(rs, 422, "invalid", "why", "why: at most 4096 bytes");
-    else if (fm__api_id(rs, rq->params[0], "approval", &id)) {
+    else if (fm__api_text(rs, b, "why", 0, 4096) &&
+             fm__api_id(rs, rq->params[0], "approval", &id)) {
         if (fm_approval_decide(rq->store, rq->who.company_id, id, approve, rq->who.actor, false,
                                why, &err) == FM_OK)
             fm__api_ok(rs, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status",

@@ -87,18 +87,12 @@ static void add_goal(fm_api_req *rq, fm_api_res *rs)
                  .parent_id = json_integer_value(json_object_get(b, "parent"))};
     fm_agent a;
     fm_error err = {0};
-    bool ok = true;
-    if (!*title || strlen(title) > TITLE_MAX) {
-        fm__api_error(rs, 422, "invalid", "title", "title: want 1 to %d bytes", TITLE_MAX);
-        ok = false;
-    } else if (desc && strlen(desc) > TEXT_MAX) {
-        fm__api_error(rs, 422, "invalid", "description", "description: at most %d bytes",
-                      TEXT_MAX);
-        ok = false;
-    } else if (g.parent_id < 0) {
+    bool ok = fm__api_text(rs, b, "title", 1, TITLE_MAX) &&
+              fm__api_text(rs, b, "description", 0, TEXT_MAX);
+    if (ok && g.parent_id < 0) {
         fm__api_error(rs, 422, "invalid", "parent", "parent: a goal's id");
         ok = false;
-    } else if (owner && (ok = fm__api_agent(rq, rs, owner, &a))) {
+    } else if (ok && owner && (ok = fm__api_agent(rq, rs, owner, &a))) {
         g.owner_agent = a.id;
         fm_agent_release(&a);
     }

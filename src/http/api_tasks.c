@@ -104,15 +104,6 @@ static const fm_api_field add_fields[] = {
     {NULL},
 };
 
-static bool text_ok(fm_api_res *rs, const json_t *b, const char *key, size_t lo, size_t hi)
-{
-    const char *s = json_string_value(json_object_get(b, key));
-    if (!s || (strlen(s) >= lo && strlen(s) <= hi))
-        return true;
-    fm__api_error(rs, 422, "invalid", key, "%s: want %zu to %zu bytes", key, lo, hi);
-    return false;
-}
-
 static void add_task(fm_api_req *rq, fm_api_res *rs)
 {
     json_t *b = fm__api_body(rq, rs, add_fields);
@@ -123,7 +114,8 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
     json_t *p = json_object_get(b, "priority");
     fm_agent a;
     fm_error err = {0};
-    bool ok = text_ok(rs, b, "title", 1, TITLE_MAX) && text_ok(rs, b, "body", 0, TEXT_MAX);
+    bool ok = fm__api_text(rs, b, "title", 1, TITLE_MAX) &&
+              fm__api_text(rs, b, "body", 0, TEXT_MAX);
     if (ok && p && (json_integer_value(p) < 0 || json_integer_value(p) > 3)) {
         fm__api_error(rs, 422, "invalid", "priority", "priority: want 0 (highest) to 3");
         ok = false;
@@ -214,7 +206,7 @@ static void patch_task(fm_api_req *rq, fm_api_res *rs)
 {
     json_t *b = fm__api_body(rq, rs, patch_fields);
     fm_error err = {0};
-    if (!b || !text_ok(rs, b, "result", 0, TEXT_MAX)) {
+    if (!b || !fm__api_text(rs, b, "result", 0, TEXT_MAX)) {
         json_decref(b);
         return;
     }

@@ -147,9 +147,7 @@ static void add_comment(fm_api_req *rq, fm_api_res *rs)
     fm_task t;
     fm_id id = 0;
     fm_error err = {0};
-    if (!*text || strlen(text) > COMMENT_MAX)
-        fm__api_error(rs, 422, "invalid", "text", "text: want 1 to %d bytes", COMMENT_MAX);
-    else if (fm__api_task(rq, rs, rq->params[0], &t)) {
+    if (fm__api_text(rs, b, "text", 1, COMMENT_MAX) && fm__api_task(rq, rs, rq->params[0], &t)) {
         if (fm_task_comment(rq->store, rq->who.actor, rq->who.company_id, t.id, text, &id,
                             &err) == FM_OK)
             fm__api_ok(rs, 201, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "task",

@@ -190,6 +190,19 @@ json_t *fm__api_body_secret(const fm_api_req *rq, fm_api_res *rs, const fm_api_f
     return body(rq, rs, fields, false);
 }
 
+bool fm__api_text(fm_api_res *rs, const json_t *body, const char *key, size_t min, size_t max)
+{
+    json_t *v = json_object_get(body, key);
+    size_t n = json_string_length(v);
+    if (!json_is_string(v) || (n >= min && n <= max))
+        return true;
+    if (min)
+        fm__api_error(rs, 422, "invalid", key, "%s: want %zu to %zu bytes", key, min, max);
+    else
+        fm__api_error(rs, 422, "invalid", key, "%s: at most %zu bytes", key, max);
+    return false;
+}
+
 bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out)
 {
     int64_t v;

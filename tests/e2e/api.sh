@@ -182,6 +182,8 @@ req POST "/v1/approvals/$AP1/approve" "$TA"
 expect 409 "deciding twice: 409"
 req POST "/v1/approvals/$AP2/deny" "$TA"
 expect 422 "a denial needs why" '"field":"why"'
+req POST "/v1/approvals/$AP2/deny" "$TA" "{\"why\": \"$(head -c 4097 /dev/zero | tr '\0' w)\"}"
+expect 422 "a why over 4096 bytes: 422" "why: at most 4096 bytes"
 req POST "/v1/approvals/$AP2/deny" "$TA" '{"why": "not now"}'
 expect 200 "owner denies" '"status":"denied"'
 req GET "/v1/approvals?status=all" "$TV"
