@@ -179,9 +179,10 @@ bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out);
  * caller releases *out. */
 bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out);
 /* The handle of agent `id` of the caller's company, for JSON answers: NULL
- * for 0, "?" for an agent that is not there. Each agent is read once per
- * request, when it is first named, so naming the agents of one object or
- * one page never reads the whole company. Valid until the request ends. */
+ * for 0, "?" for an agent that is not there or cannot be read. Each agent
+ * is read once per request, when it is first named, so naming the agents
+ * of one object or one page never reads the whole company. Valid until the
+ * request ends. */
 const char *fm__api_name(fm_api_req *rq, fm_id id);
 /* The handle of agent `id` in a list the handler has anyway ("?" if it is
  * not there). */
