@@ -50,6 +50,10 @@ typedef struct fm_api_req {
     fm_api_caller who;
     void *conn;                                       /* the MHD connection (server.c) */
     struct fm_runtime *rt;                            /* for /metrics; may be NULL */
+    /* The agents fm__api_name has named for this request (router.c frees
+     * them when the handler is done). */
+    struct fm_api_name { fm_id id; char *handle; } *names;
+    size_t n_names;
 } fm_api_req;
 
 typedef struct fm_api_res {
@@ -144,6 +148,9 @@ typedef struct fm_api_field {
     bool required;
 } fm_api_field;
 json_t *fm__api_body(const fm_api_req *rq, fm_api_res *rs, const fm_api_field *fields);
+/* Whether the body's string `key`, if it has one, is from min to max bytes
+ * long: false with a 422 naming it if not. */
+bool fm__api_text(fm_api_res *rs, const json_t *body, const char *key, size_t min, size_t max);
 /* fm__api_body for a body holding a secret: a malformed one is answered
  * with line and column only, never the parser's text (which quotes the
  * bytes it stopped at). */
@@ -166,7 +173,19 @@ bool fm__api_allow(const char *path, char *allow, size_t size);
 bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent *out);
 /* A positive id from a path parameter (404 if it is not one). */
 bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out);
-/* The handle of agent `id` (static "?" if unknown); for JSON answers. */
+/* Task `id` (a path parameter) if the caller may see it: 404, as if it were
+ * not there, for a number that is no task of the caller's company or, for
+ * an agent's token, another agent's task. False with rs set; else the
+ * caller releases *out. */
+bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out);
+/* The handle of agent `id` of the caller's company, for JSON answers: NULL
+ * for 0, "?" for an agent that is not there or cannot be read. Each agent
+ * is read once per request, when it is first named, so naming the agents
+ * of one object or one page never reads the whole company. Valid until the
+ * request ends. */
+const char *fm__api_name(fm_api_req *rq, fm_id id);
+/* The handle of agent `id` in a list the handler has anyway ("?" if it is
+ * not there). */
 const char *fm__api_handle(const fm_agent *v, size_t n, fm_id id);
 /* Whether the caller is an agent token (so narrowed to its agent). */
 static inline bool fm__api_is_agent(const fm_api_req *rq)

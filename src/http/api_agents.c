@@ -37,23 +37,18 @@ static json_t *agent_json(const fm_agent *a, const char *manager)
     return j;
 }
 
-/* The handle of `a`'s manager, agent or member. */
-static char *manager_of(fm_store *s, const fm_agent *a)
+/* The handle of `a`'s manager: an agent's, or "member:HANDLE". */
+static char *manager_of(fm_api_req *rq, const fm_agent *a)
 {
+    if (a->manager_agent)
+        return fm_xstrdup(fm__api_name(rq, a->manager_agent));
+    fm_member m;
     fm_error err = {0};
     char *h = NULL;
-    if (a->manager_agent) {
-        fm_agent m;
-        if (s->ops->agent_get(s, a->manager_agent, &m, &err) == FM_OK) {
-            h = fm_xstrdup(m.handle);
-            fm_agent_release(&m);
-        }
-    } else if (a->manager_member) {
-        fm_member m;
-        if (s->ops->member_get(s, a->manager_member, &m, &err) == FM_OK) {
-            h = fm_xasprintf("member:%s", m.handle);
-            fm_member_release(&m);
-        }
+    if (a->manager_member &&
+        rq->store->ops->member_get(rq->store, a->manager_member, &m, &err) == FM_OK) {
+        h = fm_xasprintf("member:%s", m.handle);
+        fm_member_release(&m);
     }
     return h ? h : fm_xstrdup("?");
 }
@@ -71,7 +66,7 @@ static void list_agents(fm_api_req *rq, fm_api_res *rs)
     for (size_t i = 0; i < n; i++) {
         if (a[i].status == FM_AGENT_FIRED)
             continue;
-        char *mgr = manager_of(rq->store, &a[i]);
+        char *mgr = manager_of(rq, &a[i]);
         json_array_append_new(arr, agent_json(&a[i], mgr));
         free(mgr);
     }
@@ -94,10 +89,10 @@ static bool path_agent(fm_api_req *rq, fm_api_res *rs, fm_agent *out)
     return true;
 }
 
-/* Agent `a` as shown, with its ETag in rs (status 0: the caller answers). */
+/* Agent `a` as shown, and its ETag in `etag`. */
 static json_t *shown_agent(fm_api_req *rq, const fm_agent *a, char etag[48])
 {
-    char *mgr = manager_of(rq->store, a);
+    char *mgr = manager_of(rq, a);
     json_t *j = agent_json(a, mgr);
     free(mgr);
     fm__api_etag(j, etag);
@@ -154,6 +149,21 @@ static void take_text(const json_t *b, const char *key, char **dst)
         return;
     free(*dst);
     *dst = json_is_string(v) ? fm_xstrdup(json_string_value(v)) : NULL;
+}
+
+/* Replaces *dst with the body's integer `key` when it is there: false with
+ * a 422 naming it if it is not from 0 to hi. */
+static bool take_int(fm_api_res *rs, const json_t *b, const char *key, int64_t hi, int64_t *dst)
+{
+    json_t *v = json_object_get(b, key);
+    if (!v)
+        return true;
+    if (json_integer_value(v) < 0 || json_integer_value(v) > hi) {
+        fm__api_error(rs, 422, "invalid", key, "%s: want 0 to %lld", key, (long long)hi);
+        return false;
+    }
+    *dst = json_integer_value(v);
+    return true;
 }
 
 /* One grant from {"tool", "ceiling", "on"}: false with a 422 naming
@@ -225,17 +235,9 @@ static bool apply_fields(fm_api_res *rs, const json_t *b, fm_agent *a)
 {
     json_t *v;
     int x;
-    const char *t = json_string_value(json_object_get(b, "title"));
-    if (t && (!*t || strlen(t) > TITLE_MAX)) {
-        fm__api_error(rs, 422, "invalid", "title", "title: want 1 to %d bytes", TITLE_MAX);
+    if (!fm__api_text(rs, b, "title", 1, TITLE_MAX) ||
+        !fm__api_text(rs, b, "instructions", 0, INSTRUCTIONS_MAX))
         return false;
-    }
-    const char *ins = json_string_value(json_object_get(b, "instructions"));
-    if (ins && strlen(ins) > INSTRUCTIONS_MAX) {
-        fm__api_error(rs, 422, "invalid", "instructions", "instructions: at most %d bytes",
-                      INSTRUCTIONS_MAX);
-        return false;
-    }
     if ((v = json_object_get(b, "kind"))) {
         if (fm_agent_kind_parse(json_string_value(v), &x) != FM_OK) {
             fm__api_error(rs, 422, "invalid", "kind", "kind: want one of %s",
@@ -252,23 +254,13 @@ static bool apply_fields(fm_api_res *rs, const json_t *b, fm_agent *a)
         }
         a->budget.period = (fm_period)x;
     }
-    static const struct { const char *key; int64_t hi; } ints[] = {
-        {"autonomy", 2}, {"budget_usd_micro", INT64_MAX / 4}, {"budget_tokens", INT64_MAX / 4},
-        {"heartbeat_s", 366LL * 86400}};
-    int64_t *dst[] = {NULL, &a->budget.usd_micro, &a->budget.tokens, &a->schedule.heartbeat_s};
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (!(v = json_object_get(b, ints[i].key)))
-            continue;
-        if (json_integer_value(v) < 0 || json_integer_value(v) > ints[i].hi) {
-            fm__api_error(rs, 422, "invalid", ints[i].key, "%s: want 0 to %lld", ints[i].key,
-                          (long long)ints[i].hi);
-            return false;
-        }
-        if (dst[i])
-            *dst[i] = json_integer_value(v);
-        else
-            a->autonomy = (int)json_integer_value(v);
-    }
+    int64_t autonomy = a->autonomy;
+    if (!take_int(rs, b, "autonomy", 2, &autonomy) ||
+        !take_int(rs, b, "budget_usd_micro", INT64_MAX / 4, &a->budget.usd_micro) ||
+        !take_int(rs, b, "budget_tokens", INT64_MAX / 4, &a->budget.tokens) ||
+        !take_int(rs, b, "heartbeat_s", 366LL * 86400, &a->schedule.heartbeat_s))
+        return false;
+    a->autonomy = (int)autonomy;
     const char *cron = json_string_value(json_object_get(b, "cron"));
     fm_cron parsed;
     char why[128];
@@ -340,18 +332,27 @@ static void hire_agent(fm_api_req *rq, fm_api_res *rs)
     json_decref(b);
 }
 
+/* Whether If-Match lets the change go ahead on agent `a` as it is now
+ * (else 412, rs set). Without If-Match there is no tag to work out. */
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_agent *a)
+{
+    if (!fm__api_header(rq, "If-Match"))
+        return true;
+    char now[48], what[160];
+    json_decref(shown_agent(rq, a, now));
+    snprintf(what, sizeof what, "agent %s", a->handle);
+    return fm__api_if_match(rq, rs, now, what);
+}
+
 /* Inside the caller's transaction: reads the agent, checks If-Match, then
  * applies the fields. Any refusal leaves rs set and returns an error, so
  * the caller rolls back and the PATCH is all or nothing. */
 static int apply_edit(fm_api_req *rq, fm_api_res *rs, const json_t *b, fm_error *err)
 {
     fm_agent a;
-    char now[48], what[160];
     if (!fm__api_agent(rq, rs, rq->params[0], &a))
         return FM_ENOTFOUND;
-    json_decref(shown_agent(rq, &a, now));
-    snprintf(what, sizeof what, "agent %s", a.handle);
-    int rc = fm__api_if_match(rq, rs, now, what) ? FM_OK : FM_ECONFLICT;
+    int rc = etag_matches(rq, rs, &a) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && !apply_fields(rs, b, &a))
         rc = FM_EINVAL;
     if (rc == FM_OK)
@@ -380,10 +381,6 @@ static void edit_agent(fm_api_req *rq, fm_api_res *rs)
 static void fire_agent(fm_api_req *rq, fm_api_res *rs)
 {
     fm_error err = {0};
-    fm_agent a;
-    if (!fm__api_agent(rq, rs, rq->params[0], &a))
-        return;
-    fm_agent_release(&a);
     if (fm_agent_fire(rq->store, rq->who.actor, rq->who.company_id, rq->params[0], &err) != FM_OK)
         fm__api_fail(rs, &err);
     else
@@ -399,10 +396,6 @@ static void set_status(fm_api_req *rq, fm_api_res *rs, fm_agent_status to)
         return;
     bool team = json_is_true(json_object_get(b, "team"));
     json_decref(b);
-    fm_agent a;
-    if (!path_agent(rq, rs, &a))
-        return;
-    fm_agent_release(&a);
     size_t count = 0;
     fm_error err = {0};
     if (fm_agent_set_status(rq->store, rq->who.actor, rq->who.company_id, rq->params[0], team, to,
@@ -465,9 +458,7 @@ static void post_message(fm_api_req *rq, fm_api_res *rs)
     fm_agent a;
     fm_id id = 0;
     fm_error err = {0};
-    if (!*text || strlen(text) > MESSAGE_MAX)
-        fm__api_error(rs, 422, "invalid", "text", "text: want 1 to %d bytes", MESSAGE_MAX);
-    else if (fm__api_agent(rq, rs, rq->params[0], &a)) {
+    if (fm__api_text(rs, b, "text", 1, MESSAGE_MAX) && fm__api_agent(rq, rs, rq->params[0], &a)) {
         if (fm_message_deliver(rq->store, rq->who.actor, rq->who.company_id, a.id, rq->who.actor,
                                text, &id, &err) == FM_OK)
             fm__api_ok(rs, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "to",

@@ -8,7 +8,7 @@
 
 static json_t *approval_json(const fm_approval *a, const char *agent)
 {
-    return json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:I, s:I}",
+    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?, s:I, s:I, s:I}",
                      "id", (json_int_t)a->id, "agent", agent, "kind", a->kind, "tool", a->tool,
                      "args", a->args, "reason", a->reason, "approver", a->approver, "status",
                      fm_approval_status_name(a->status), "decided_by", a->decided_by, "why",
@@ -28,22 +28,19 @@ static void list_approvals(fm_api_req *rq, fm_api_res *rs)
         return;
     }
     fm_approval *a = NULL;
-    fm_agent *ags = NULL;
-    size_t n = 0, na = 0;
+    size_t n = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->approval_list(s, rq->who.company_id, status, &a, &n, &err) != FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &ags, &na, &err) != FM_OK) {
+    if (rq->store->ops->approval_list(rq->store, rq->who.company_id, status, &a, &n, &err) !=
+        FM_OK) {
         fm_approval_list_free(a, n);
         fm__api_fail(rs, &err);
         return;
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, approval_json(&a[i], fm__api_handle(ags, na, a[i].agent_id)));
+        json_array_append_new(arr, approval_json(&a[i], fm__api_name(rq, a[i].agent_id)));
     fm__api_ok(rs, 200, json_pack("{s:o}", "approvals", arr));
     fm_approval_list_free(a, n);
-    fm_agent_list_free(ags, na);
 }
 
 static const fm_api_field decide_fields[] = {{"why", FM_API_STRING, false}, {NULL}};
@@ -58,9 +55,8 @@ static void decide(fm_api_req *rq, fm_api_res *rs, bool approve)
     fm_error err = {0};
     if (!approve && (!why || !*why))
         fm__api_error(rs, 422, "missing_field", "why", "a denial needs why: the agent reads it");
-    else if (why && strlen(why) > 4096)
-        fm__api_error(rs, 422, "invalid", "why", "why: at most 4096 bytes");
-    else if (fm__api_id(rs, rq->params[0], "approval", &id)) {
+    else if (fm__api_text(rs, b, "why", 0, 4096) &&
+             fm__api_id(rs, rq->params[0], "approval", &id)) {
         if (fm_approval_decide(rq->store, rq->who.company_id, id, approve, rq->who.actor, false,
                                why, &err) == FM_OK)
             fm__api_ok(rs, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status",

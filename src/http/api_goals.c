@@ -7,20 +7,18 @@
 #define TITLE_MAX 500
 #define TEXT_MAX (64 * 1024)
 
-static json_t *goal_json(const fm_goal *g, const fm_agent *a, size_t na)
+static json_t *goal_json(fm_api_req *rq, const fm_goal *g)
 {
     return json_pack("{s:I, s:s, s:s?, s:s, s:I, s:s?, s:I}", "id", (json_int_t)g->id, "title",
                      g->title, "description", g->description, "status",
                      fm_goal_status_name(g->status), "parent", (json_int_t)g->parent_id, "owner",
-                     g->owner_agent ? fm__api_handle(a, na, g->owner_agent) : NULL, "created_us",
-                     (json_int_t)g->created_at);
+                     fm__api_name(rq, g->owner_agent), "created_us", (json_int_t)g->created_at);
 }
 
 static void list_goals(fm_api_req *rq, fm_api_res *rs)
 {
     fm_goal *g = NULL;
-    fm_agent *a = NULL;
-    size_t ng = 0, na = 0;
+    size_t ng = 0;
     int status = -1;
     const char *v = fm__api_query(rq, "status");
     fm_error err = {0};
@@ -29,8 +27,7 @@ static void list_goals(fm_api_req *rq, fm_api_res *rs)
                       fm_goal_status_words());
         return;
     }
-    if (rq->store->ops->goal_list(rq->store, rq->who.company_id, &g, &ng, &err) != FM_OK ||
-        rq->store->ops->agent_list(rq->store, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+    if (rq->store->ops->goal_list(rq->store, rq->who.company_id, &g, &ng, &err) != FM_OK) {
         fm_goal_list_free(g, ng);
         fm__api_fail(rs, &err);
         return;
@@ -38,37 +35,29 @@ static void list_goals(fm_api_req *rq, fm_api_res *rs)
     json_t *arr = json_array();
     for (size_t i = 0; i < ng; i++)
         if (status < 0 || (int)g[i].status == status)
-            json_array_append_new(arr, goal_json(&g[i], a, na));
+            json_array_append_new(arr, goal_json(rq, &g[i]));
     fm__api_ok(rs, 200, json_pack("{s:o}", "goals", arr));
     fm_goal_list_free(g, ng);
-    fm_agent_list_free(a, na);
 }
 
 /* Answers with goal `id` (404 for another company's). */
 static void answer_goal(fm_api_req *rq, fm_api_res *rs, fm_id id, int status)
 {
     fm_goal g;
-    fm_agent *a = NULL;
-    size_t na = 0;
     fm_error err = {0};
     int rc = rq->store->ops->goal_get(rq->store, id, &g, &err);
     if (rc == FM_OK && g.company_id != rq->who.company_id) {
         fm_goal_release(&g);
         rc = FM_ENOTFOUND;
     }
-    if (rc == FM_ENOTFOUND) {
+    if (rc == FM_ENOTFOUND)
         fm__api_error(rs, 404, "not_found", NULL, "no goal %lld in this company", (long long)id);
-        return;
-    }
-    if (rc == FM_OK)
-        rc = rq->store->ops->agent_list(rq->store, rq->who.company_id, true, &a, &na, &err);
-    if (rc == FM_OK)
-        fm__api_ok(rs, status, goal_json(&g, a, na));
-    else
+    else if (rc != FM_OK)
         fm__api_fail(rs, &err);
-    if (rc != FM_ENOTFOUND)
+    else {
+        fm__api_ok(rs, status, goal_json(rq, &g));
         fm_goal_release(&g);
-    fm_agent_list_free(a, na);
+    }
 }
 
 static void get_goal(fm_api_req *rq, fm_api_res *rs)
@@ -98,18 +87,12 @@ static void add_goal(fm_api_req *rq, fm_api_res *rs)
                  .parent_id = json_integer_value(json_object_get(b, "parent"))};
     fm_agent a;
     fm_error err = {0};
-    bool ok = true;
-    if (!*title || strlen(title) > TITLE_MAX) {
-        fm__api_error(rs, 422, "invalid", "title", "title: want 1 to %d bytes", TITLE_MAX);
-        ok = false;
-    } else if (desc && strlen(desc) > TEXT_MAX) {
-        fm__api_error(rs, 422, "invalid", "description", "description: at most %d bytes",
-                      TEXT_MAX);
-        ok = false;
-    } else if (g.parent_id < 0) {
+    bool ok = fm__api_text(rs, b, "title", 1, TITLE_MAX) &&
+              fm__api_text(rs, b, "description", 0, TEXT_MAX);
+    if (ok && g.parent_id < 0) {
         fm__api_error(rs, 422, "invalid", "parent", "parent: a goal's id");
         ok = false;
-    } else if (owner && (ok = fm__api_agent(rq, rs, owner, &a))) {
+    } else if (ok && owner && (ok = fm__api_agent(rq, rs, owner, &a))) {
         g.owner_agent = a.id;
         fm_agent_release(&a);
     }

@@ -94,10 +94,8 @@ static bool member_of(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_member *m)
     m->company_id = rq->who.company_id;
     m->handle = fm_xstrdup(json_string_value(json_object_get(b, "handle")));
     m->name = name ? fm_xstrdup(name) : NULL;
-    if (name && strlen(name) > NAME_MAX_BYTES) {
-        fm__api_error(rs, 422, "invalid", "name", "name: at most %d bytes", NAME_MAX_BYTES);
+    if (!fm__api_text(rs, b, "name", 0, NAME_MAX_BYTES))
         return false;
-    }
     if (role && fm_role_parse(role, &r) != FM_OK) {
         fm__api_error(rs, 422, "invalid", "role", "role %s: want one of %s", role,
                       fm_role_words());

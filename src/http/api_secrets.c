@@ -35,18 +35,19 @@ static void list_secrets(fm_api_req *rq, fm_api_res *rs)
     free(at);
 }
 
-/* Whether the company has a secret `name` (so setting it replaces it). */
+/* Whether the company has a secret `name` (so setting it replaces it):
+ * one read by name. What it reads is the sealed blob, never a value. */
 static int secret_exists(fm_api_req *rq, const char *name, bool *out, fm_error *err)
 {
-    char **names = NULL;
-    int64_t *at = NULL;
-    size_t n = 0;
-    int rc = rq->store->ops->secret_list(rq->store, rq->who.company_id, &names, &at, &n, err);
-    *out = false;
-    for (size_t i = 0; rc == FM_OK && i < n; i++)
-        *out = *out || strcmp(names[i], name) == 0;
-    fm_strv_free(names, n);
-    free(at);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    int rc = rq->store->ops->secret_get(rq->store, rq->who.company_id, name, &blob, &len, err);
+    free(blob);
+    *out = rc == FM_OK;
+    if (rc == FM_ENOTFOUND) {
+        fm_error_clear(err);
+        rc = FM_OK;
+    }
     return rc;
 }
 

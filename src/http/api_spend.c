@@ -47,22 +47,19 @@ static bool agent_filter(fm_api_req *rq, fm_api_res *rs, fm_id *out)
     return true;
 }
 
-/* An array of n zeros. */
-static json_t *zeros(int64_t n)
+/* An array of the n figures v, or of n zeros when v is NULL. */
+static json_t *figures(const int64_t *v, int64_t n)
 {
     json_t *a = json_array();
     for (int64_t i = 0; i < n; i++)
-        json_array_append_new(a, json_integer(0));
+        json_array_append_new(a, json_integer(v ? v[i] : 0));
     return a;
 }
 
-static void add_at(json_t *arr, int64_t i, int64_t v)
-{
-    json_array_set_new(arr, (size_t)i, json_integer(json_integer_value(json_array_get(arr, (size_t)i)) + v));
-}
-
 /* Series aligned with "days" (oldest first, ending today): the company's
- * (everything spent, by agents or not) and each agent's that spent. */
+ * (everything spent, by agents or not) and each agent's that spent. The
+ * store has one row per agent per day, so an agent's figure for a day is
+ * set once; only the company's are sums. */
 static void spend_daily(fm_api_req *rq, fm_api_res *rs)
 {
     int64_t days;
@@ -72,51 +69,50 @@ static void spend_daily(fm_api_req *rq, fm_api_res *rs)
         return;
     int64_t today = fm_now_us() / DAY_US, first = today - days + 1;
     fm_spend_day *d = NULL;
-    fm_agent *a = NULL;
-    size_t nd = 0, na = 0;
+    size_t nd = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->spend_daily(s, rq->who.company_id, agent, first * DAY_US, &d, &nd, &err) !=
-            FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+    if (rq->store->ops->spend_daily(rq->store, rq->who.company_id, agent, first * DAY_US, &d, &nd,
+                                    &err) != FM_OK) {
         free(d);
         fm__api_fail(rs, &err);
         return;
     }
-    json_t *labels = json_array(), *agents = json_object();
-    json_t *c_usd = zeros(days), *c_tok = zeros(days);
+    int64_t *usd = fm_xcalloc((size_t)days, sizeof *usd);
+    int64_t *tok = fm_xcalloc((size_t)days, sizeof *tok);
+    json_t *labels = json_array(), *order = json_array(), *by_agent = json_object();
     for (int64_t i = 0; i < days; i++)
         json_array_append_new(labels, day_json(first + i));
-    json_t *order = json_array();
     for (size_t i = 0; i < nd; i++) {
         int64_t k = d[i].day - first;
         if (k < 0 || k >= days) /* a clock set back: a day past today */
             continue;
-        add_at(c_usd, k, d[i].usd_micro);
-        add_at(c_tok, k, d[i].tokens);
+        usd[k] += d[i].usd_micro;
+        tok[k] += d[i].tokens;
         if (!d[i].agent_id)
             continue;
-        const char *h = fm__api_handle(a, na, d[i].agent_id);
-        json_t *series = json_object_get(agents, h);
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)d[i].agent_id);
+        json_t *series = json_object_get(by_agent, id);
         if (!series) {
-            series = json_pack("{s:s, s:o, s:o}", "agent", h, "usd_micro", zeros(days), "tokens",
-                               zeros(days));
-            json_object_set_new(agents, h, series);
+            series = json_pack("{s:s, s:o, s:o}", "agent", fm__api_name(rq, d[i].agent_id),
+                               "usd_micro", figures(NULL, days), "tokens", figures(NULL, days));
+            json_object_set_new(by_agent, id, series);
             json_array_append(order, series);
         }
-        add_at(json_object_get(series, "usd_micro"), k, d[i].usd_micro);
-        add_at(json_object_get(series, "tokens"), k, d[i].tokens);
+        json_array_set_new(json_object_get(series, "usd_micro"), (size_t)k,
+                           json_integer(d[i].usd_micro));
+        json_array_set_new(json_object_get(series, "tokens"), (size_t)k, json_integer(d[i].tokens));
     }
-    json_decref(agents);
-    json_t *company = json_pack("{s:o, s:o}", "usd_micro", c_usd, "tokens", c_tok);
-    if (agent) { /* one agent's: the "company" series would be only its own */
-        json_decref(company);
-        company = json_null();
-    }
+    /* For one agent's, the company's series would be only its own. */
+    json_t *company = agent ? json_null()
+                            : json_pack("{s:o, s:o}", "usd_micro", figures(usd, days), "tokens",
+                                        figures(tok, days));
     fm__api_ok(rs, 200, json_pack("{s:o, s:o, s:o}", "days", labels, "company", company,
                                   "agents", order));
+    json_decref(by_agent);
+    free(usd);
+    free(tok);
     free(d);
-    fm_agent_list_free(a, na);
 }
 
 static void list_ledger(fm_api_req *rq, fm_api_res *rs)
@@ -128,13 +124,10 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
         !agent_filter(rq, rs, &agent))
         return;
     fm_ledger_row *r = NULL;
-    fm_agent *a = NULL;
-    size_t n = 0, na = 0;
+    size_t n = 0;
     fm_error err = {0};
-    fm_store *s = rq->store;
-    if (s->ops->ledger_list(s, rq->who.company_id, agent, before, (size_t)limit + 1, &r, &n,
-                            &err) != FM_OK ||
-        s->ops->agent_list(s, rq->who.company_id, true, &a, &na, &err) != FM_OK) {
+    if (rq->store->ops->ledger_list(rq->store, rq->who.company_id, agent, before,
+                                    (size_t)limit + 1, &r, &n, &err) != FM_OK) {
         fm_ledger_list_free(r, n);
         fm__api_fail(rs, &err);
         return;
@@ -146,7 +139,7 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
         json_array_append_new(
             arr, json_pack("{s:I, s:s?, s:I, s:s, s:I, s:I, s:I, s:I, s:s?, s:I}", "id",
                            (json_int_t)r[i].id, "agent",
-                           r[i].agent_id ? fm__api_handle(a, na, r[i].agent_id) : NULL, "run",
+                           fm__api_name(rq, r[i].agent_id), "run",
                            (json_int_t)r[i].run_id, "kind", r[i].kind, "usd_micro",
                            (json_int_t)r[i].usd_micro, "tokens_in", (json_int_t)r[i].tokens_in,
                            "tokens_cached", (json_int_t)r[i].tokens_cached, "tokens_out",
@@ -155,7 +148,6 @@ static void list_ledger(fm_api_req *rq, fm_api_res *rs)
     json_t *next = more ? json_sprintf("%lld", (long long)r[shown - 1].id) : json_null();
     fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "entries", arr, "next", next));
     fm_ledger_list_free(r, n);
-    fm_agent_list_free(a, na);
 }
 
 static const fm_api_route routes[] = {

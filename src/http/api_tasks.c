@@ -31,60 +31,21 @@ static json_t *task_json(const fm_task *t, const char *assignee)
                      (json_int_t)t->updated_at);
 }
 
-/* Agent handles by id, for answers. */
-typedef struct names {
-    fm_agent *v;
-    size_t n;
-} names;
-
-static int names_load(fm_api_req *rq, names *nm, fm_error *err)
+/* Task t as shown, with its ETag in `etag`. */
+static json_t *shown_task(fm_api_req *rq, const fm_task *t, char etag[48])
 {
-    return rq->store->ops->agent_list(rq->store, rq->who.company_id, true, &nm->v, &nm->n, err);
-}
-
-static const char *name_of(const names *nm, fm_id id)
-{
-    return id ? fm__api_handle(nm->v, nm->n, id) : NULL;
-}
-
-/* The task the path names, if the caller may see it (else 404, as if it
- * were not there: another company's or, for an agent, another agent's). */
-static bool path_task(fm_api_req *rq, fm_api_res *rs, fm_task *out)
-{
-    fm_id id;
-    fm_error err = {0};
-    if (!fm__api_id(rs, rq->params[0], "task", &id))
-        return false;
-    int rc = rq->store->ops->task_get(rq->store, id, out, &err);
-    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
-                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
-        fm_task_release(out);
-        rc = FM_ENOTFOUND;
-    }
-    if (rc == FM_ENOTFOUND)
-        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company",
-                      (long long)id);
-    else if (rc != FM_OK)
-        fm__api_fail(rs, &err);
-    return rc == FM_OK;
+    json_t *j = task_json(t, fm__api_name(rq, t->assignee));
+    fm__api_etag(j, etag);
+    return j;
 }
 
 /* Answers with task `id` as it is now, and its ETag. */
-static void answer_task(fm_api_req *rq, fm_api_res *rs, int status)
+static void answer_task(fm_api_req *rq, fm_api_res *rs, const char *id, int status)
 {
     fm_task t;
-    names nm = {0};
-    fm_error err = {0};
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, id, &t))
         return;
-    if (names_load(rq, &nm, &err) != FM_OK) {
-        fm__api_fail(rs, &err);
-    } else {
-        json_t *j = task_json(&t, name_of(&nm, t.assignee));
-        fm__api_etag(j, rs->etag);
-        fm__api_ok(rs, status, j);
-    }
-    fm_agent_list_free(nm.v, nm.n);
+    fm__api_ok(rs, status, shown_task(rq, &t, rs->etag));
     fm_task_release(&t);
 }
 
@@ -121,9 +82,7 @@ static void list_tasks(fm_api_req *rq, fm_api_res *rs)
     f.limit = (size_t)limit + 1; /* one more says whether there is a next page */
     fm_task *t = NULL;
     size_t n = 0;
-    names nm = {0};
-    if (rq->store->ops->task_list(rq->store, &f, &t, &n, &err) != FM_OK ||
-        names_load(rq, &nm, &err) != FM_OK) {
+    if (rq->store->ops->task_list(rq->store, &f, &t, &n, &err) != FM_OK) {
         fm_task_list_free(t, n);
         fm__api_fail(rs, &err);
         return;
@@ -132,11 +91,10 @@ static void list_tasks(fm_api_req *rq, fm_api_res *rs)
     size_t shown = more ? (size_t)limit : n;
     json_t *arr = json_array();
     for (size_t i = 0; i < shown; i++)
-        json_array_append_new(arr, task_json(&t[i], name_of(&nm, t[i].assignee)));
+        json_array_append_new(arr, task_json(&t[i], fm__api_name(rq, t[i].assignee)));
     json_t *next = more ? json_sprintf("%lld", (long long)t[shown - 1].id) : json_null();
     fm__api_ok(rs, 200, json_pack("{s:o, s:o}", "tasks", arr, "next", next));
     fm_task_list_free(t, n);
-    fm_agent_list_free(nm.v, nm.n);
 }
 
 static const fm_api_field add_fields[] = {
@@ -145,15 +103,6 @@ static const fm_api_field add_fields[] = {
     {"goal", FM_API_INT, false},          {"parent", FM_API_INT, false},
     {NULL},
 };
-
-static bool text_ok(fm_api_res *rs, const json_t *b, const char *key, size_t lo, size_t hi)
-{
-    const char *s = json_string_value(json_object_get(b, key));
-    if (!s || (strlen(s) >= lo && strlen(s) <= hi))
-        return true;
-    fm__api_error(rs, 422, "invalid", key, "%s: want %zu to %zu bytes", key, lo, hi);
-    return false;
-}
 
 static void add_task(fm_api_req *rq, fm_api_res *rs)
 {
@@ -165,7 +114,8 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
     json_t *p = json_object_get(b, "priority");
     fm_agent a;
     fm_error err = {0};
-    bool ok = text_ok(rs, b, "title", 1, TITLE_MAX) && text_ok(rs, b, "body", 0, TEXT_MAX);
+    bool ok = fm__api_text(rs, b, "title", 1, TITLE_MAX) &&
+              fm__api_text(rs, b, "body", 0, TEXT_MAX);
     if (ok && p && (json_integer_value(p) < 0 || json_integer_value(p) > 3)) {
         fm__api_error(rs, 422, "invalid", "priority", "priority: want 0 (highest) to 3");
         ok = false;
@@ -182,8 +132,9 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
         t.parent_id = json_integer_value(json_object_get(b, "parent"));
         if (fm_task_add(rq->store, rq->who.actor, &t, &err) == FM_OK) {
             /* Answer as GET /v1/tasks/{id} would, ETag included. */
-            snprintf(rq->params[0], sizeof rq->params[0], "%lld", (long long)t.id);
-            answer_task(rq, rs, 201);
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)t.id);
+            answer_task(rq, rs, id, 201);
         } else {
             fm__api_fail(rs, &err);
         }
@@ -194,7 +145,7 @@ static void add_task(fm_api_req *rq, fm_api_res *rs)
 
 static void get_task(fm_api_req *rq, fm_api_res *rs)
 {
-    answer_task(rq, rs, 200);
+    answer_task(rq, rs, rq->params[0], 200);
 }
 
 static const fm_api_field patch_fields[] = {
@@ -206,20 +157,12 @@ static const fm_api_field patch_fields[] = {
 
 /* Whether If-Match lets the change go ahead on task t as it is now (else
  * 412, rs set). */
-static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t, fm_error *err)
+static bool etag_matches(fm_api_req *rq, fm_api_res *rs, const fm_task *t)
 {
     if (!fm__api_header(rq, "If-Match"))
         return true;
-    names nm = {0};
     char now[48], what[48];
-    if (names_load(rq, &nm, err) != FM_OK) {
-        fm__api_fail(rs, err);
-        return false;
-    }
-    json_t *j = task_json(t, name_of(&nm, t->assignee));
-    fm__api_etag(j, now);
-    json_decref(j);
-    fm_agent_list_free(nm.v, nm.n);
+    json_decref(shown_task(rq, t, now));
     snprintf(what, sizeof what, "task %lld", (long long)t->id);
     return fm__api_if_match(rq, rs, now, what);
 }
@@ -247,9 +190,9 @@ static int apply_patch(fm_api_req *rq, fm_api_res *rs, json_t *b, fm_error *err)
         agent = a.id;
         fm_agent_release(&a);
     }
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, rq->params[0], &t))
         return FM_ENOTFOUND;
-    int rc = etag_matches(rq, rs, &t, err) ? FM_OK : FM_ECONFLICT;
+    int rc = etag_matches(rq, rs, &t) ? FM_OK : FM_ECONFLICT;
     if (rc == FM_OK && who)
         rc = fm_task_assign(s, rq->who.actor, t.company_id, t.id, agent, err);
     if (rc == FM_OK && to >= 0)
@@ -263,7 +206,7 @@ static void patch_task(fm_api_req *rq, fm_api_res *rs)
 {
     json_t *b = fm__api_body(rq, rs, patch_fields);
     fm_error err = {0};
-    if (!b || !text_ok(rs, b, "result", 0, TEXT_MAX)) {
+    if (!b || !fm__api_text(rs, b, "result", 0, TEXT_MAX)) {
         json_decref(b);
         return;
     }
@@ -278,7 +221,7 @@ static void patch_task(fm_api_req *rq, fm_api_res *rs)
     if (rc == FM_OK)
         rc = fm_store_end(rq->store, apply_patch(rq, rs, b, &err), &err);
     if (rc == FM_OK)
-        answer_task(rq, rs, 200);
+        answer_task(rq, rs, rq->params[0], 200);
     else if (!rs->status)
         fm__api_fail(rs, &err);
     json_decref(b);
@@ -307,7 +250,7 @@ static void checkout_task(fm_api_req *rq, fm_api_res *rs)
         fm__api_error(rs, 422, "invalid", "lease_s", "lease_s: want 1 to 86400 seconds");
         return;
     }
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, rq->params[0], &t))
         return;
     int rc = fm_task_checkout(rq->store, rq->who.actor, rq->who.company_id, t.id, rq->who.run_id,
                               lease * 1000000, &err);
@@ -318,7 +261,7 @@ static void checkout_task(fm_api_req *rq, fm_api_res *rs)
     else if (rc != FM_OK)
         fm__api_fail(rs, &err);
     else
-        answer_task(rq, rs, 200);
+        answer_task(rq, rs, rq->params[0], 200);
 }
 
 static const fm_api_route routes[] = {

@@ -112,33 +112,12 @@ static void get_thread(fm_api_req *rq, fm_api_res *rs)
     fm_thread_release(&t);
 }
 
-/* The task the path names, if the caller may see it: 404 for another
- * company's, or for an agent's token another agent's. */
-static bool path_task(fm_api_req *rq, fm_api_res *rs, fm_task *out)
-{
-    fm_id id;
-    fm_error err = {0};
-    if (!fm__api_id(rs, rq->params[0], "task", &id))
-        return false;
-    int rc = rq->store->ops->task_get(rq->store, id, out, &err);
-    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
-                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
-        fm_task_release(out);
-        rc = FM_ENOTFOUND;
-    }
-    if (rc == FM_ENOTFOUND)
-        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company", (long long)id);
-    else if (rc != FM_OK)
-        fm__api_fail(rs, &err);
-    return rc == FM_OK;
-}
-
 static void list_comments(fm_api_req *rq, fm_api_res *rs)
 {
     fm_task t;
     fm_id thread = 0;
     fm_error err = {0};
-    if (!path_task(rq, rs, &t))
+    if (!fm__api_task(rq, rs, rq->params[0], &t))
         return;
     if (rq->store->ops->thread_of_task(rq->store, rq->who.company_id, t.id, &thread, &err) !=
         FM_OK) {
@@ -165,9 +144,7 @@ static void add_comment(fm_api_req *rq, fm_api_res *rs)
     fm_task t;
     fm_id id = 0;
     fm_error err = {0};
-    if (!*text || strlen(text) > COMMENT_MAX)
-        fm__api_error(rs, 422, "invalid", "text", "text: want 1 to %d bytes", COMMENT_MAX);
-    else if (path_task(rq, rs, &t)) {
+    if (fm__api_text(rs, b, "text", 1, COMMENT_MAX) && fm__api_task(rq, rs, rq->params[0], &t)) {
         if (fm_task_comment(rq->store, rq->who.actor, rq->who.company_id, t.id, text, &id,
                             &err) == FM_OK)
             fm__api_ok(rs, 201, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "task",

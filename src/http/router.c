@@ -190,6 +190,19 @@ json_t *fm__api_body_secret(const fm_api_req *rq, fm_api_res *rs, const fm_api_f
     return body(rq, rs, fields, false);
 }
 
+bool fm__api_text(fm_api_res *rs, const json_t *body, const char *key, size_t min, size_t max)
+{
+    json_t *v = json_object_get(body, key);
+    size_t n = json_string_length(v);
+    if (!json_is_string(v) || (n >= min && n <= max))
+        return true;
+    if (min)
+        fm__api_error(rs, 422, "invalid", key, "%s: want %zu to %zu bytes", key, min, max);
+    else
+        fm__api_error(rs, 422, "invalid", key, "%s: at most %zu bytes", key, max);
+    return false;
+}
+
 bool fm__api_id(fm_api_res *rs, const char *text, const char *what, fm_id *out)
 {
     int64_t v;
@@ -214,6 +227,45 @@ bool fm__api_agent(fm_api_req *rq, fm_api_res *rs, const char *handle, fm_agent 
         return false;
     }
     return true;
+}
+
+bool fm__api_task(fm_api_req *rq, fm_api_res *rs, const char *id, fm_task *out)
+{
+    fm_id n;
+    fm_error err = {0};
+    if (!fm__api_id(rs, id, "task", &n))
+        return false;
+    int rc = rq->store->ops->task_get(rq->store, n, out, &err);
+    if (rc == FM_OK && (out->company_id != rq->who.company_id ||
+                        (fm__api_is_agent(rq) && out->assignee != rq->who.agent_id))) {
+        fm_task_release(out);
+        rc = FM_ENOTFOUND;
+    }
+    if (rc == FM_ENOTFOUND)
+        fm__api_error(rs, 404, "not_found", NULL, "no task %lld in this company", (long long)n);
+    else if (rc != FM_OK)
+        fm__api_fail(rs, &err);
+    return rc == FM_OK;
+}
+
+const char *fm__api_name(fm_api_req *rq, fm_id id)
+{
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < rq->n_names; i++)
+        if (rq->names[i].id == id)
+            return rq->names[i].handle;
+    fm_agent a;
+    fm_error err = {0};
+    char *h = NULL;
+    if (rq->store->ops->agent_get(rq->store, id, &a, &err) == FM_OK) {
+        if (a.company_id == rq->who.company_id)
+            h = fm_xstrdup(a.handle);
+        fm_agent_release(&a);
+    }
+    rq->names = fm_xreallocarray(rq->names, rq->n_names + 1, sizeof *rq->names);
+    rq->names[rq->n_names++] = (struct fm_api_name){id, h ? h : fm_xstrdup("?")};
+    return rq->names[rq->n_names - 1].handle;
 }
 
 const char *fm__api_handle(const fm_agent *v, size_t n, fm_id id)
@@ -390,40 +442,28 @@ bool fm__api_allow(const char *path, char *allow, size_t size)
 void fm__api_dispatch(fm_store *s, fm_api_req *rq, const char *bearer, fm_api_res *rs)
 {
     const fm_api_route *found = NULL;
-    bool path_known = false;
-    char *allow = rs->allow;
-    allow[0] = 0;
     for (size_t i = 0; i < fm__api_n_resources && !found; i++) {
         const fm_api_resource *res = fm__api_resources[i];
-        for (size_t k = 0; k < res->n_routes; k++) {
-            const fm_api_route *r = &res->routes[k];
-            if (!match(r->pattern, rq->path, rq))
-                continue;
-            path_known = true;
-            if (r->method == rq->method) {
-                found = r;
-                break;
-            }
-            size_t l = strlen(allow);
-            snprintf(allow + l, sizeof rs->allow - l, "%s%s", l ? ", " : "",
-                     fm__http_method_name(r->method));
-        }
-    }
-    if (!found && !path_known) {
-        fm__api_error(rs, 404, "not_found", NULL, "no such path: %s", rq->path);
-        return;
+        for (size_t k = 0; k < res->n_routes && !found; k++)
+            if (res->routes[k].method == rq->method && match(res->routes[k].pattern, rq->path, rq))
+                found = &res->routes[k];
     }
     if (!found) {
-        fm__api_allow(rq->path, allow, sizeof rs->allow);
-        fm__api_error(rs, 405, "method_not_allowed", NULL, "%s takes %s",
-                      rq->path, allow);
+        if (fm__api_allow(rq->path, rs->allow, sizeof rs->allow))
+            fm__api_error(rs, 405, "method_not_allowed", NULL, "%s takes %s", rq->path, rs->allow);
+        else
+            fm__api_error(rs, 404, "not_found", NULL, "no such path: %s", rq->path);
         return;
     }
-    allow[0] = 0;
     rs->route = found->pattern;
     if (!found->open && (!authenticate(s, rq, bearer, rs) || !allowed(found, rq, rs)))
         return;
     found->handler(rq, rs);
     if (!rs->status)
         fm__api_error(rs, 500, "internal", NULL, "the handler gave no answer");
+    for (size_t i = 0; i < rq->n_names; i++)
+        free(rq->names[i].handle);
+    free(rq->names);
+    rq->names = NULL;
+    rq->n_names = 0;
 }

@@ -313,22 +313,21 @@ static enum MHD_Result send_web(struct MHD_Connection *conn, const fm_web_file *
     return ok;
 }
 
-/* OPTIONS: 204 with Allow, or 404 for a path no route has. */
-static enum MHD_Result send_options(struct MHD_Connection *conn, const char *url)
+/* OPTIONS, or a method this API does not use: what the path takes, from
+ * the routes (fm__api_allow): 204 with Allow, or 405 with Allow, or 404 for
+ * a path no route has. */
+static enum MHD_Result send_allow(struct MHD_Connection *conn, const char *url, const char *method)
 {
     fm_api_res rs = {0};
-    if (!fm__api_allow(url, rs.allow, sizeof rs.allow)) {
+    if (!fm__api_allow(url, rs.allow, sizeof rs.allow))
         fm__api_error(&rs, 404, "not_found", NULL, "no such path: %s", url);
-        enum MHD_Result ok = send_json(conn, &rs);
-        json_decref(rs.body);
-        return ok;
-    }
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Allow", rs.allow);
-    enum MHD_Result ok = MHD_queue_response(conn, 204, r);
-    MHD_destroy_response(r);
+    else if (strcmp(method, "OPTIONS") != 0)
+        fm__api_error(&rs, 405, "method_not_allowed", NULL, "%s is not a method of this API; "
+                      "%s takes %s", method, url, rs.allow);
+    else
+        rs.status = 204;
+    enum MHD_Result ok = send_json(conn, &rs);
+    json_decref(rs.body);
     return ok;
 }
 
@@ -345,21 +344,8 @@ static enum MHD_Result dispatch(fm_http *h, struct MHD_Connection *conn, const c
      * which methods a path takes, and nothing else (no CORS: the
      * dashboard is same-origin, and other origins get no permission). */
     bool head = strcmp(method, "HEAD") == 0;
-    if (strcmp(method, "OPTIONS") == 0)
-        return send_options(conn, url);
-    if (!method_of(head ? "GET" : method, &req.method)) {
-        fm_api_res rs = {0};
-        for (int i = 0; i < FM_HTTP_METHOD_N; i++)
-            snprintf(rs.allow + strlen(rs.allow), sizeof rs.allow - strlen(rs.allow), "%s, ",
-                     fm__http_method_name((fm_http_method)i));
-        snprintf(rs.allow + strlen(rs.allow), sizeof rs.allow - strlen(rs.allow),
-                 "HEAD, OPTIONS");
-        fm__api_error(&rs, 405, "method_not_allowed", NULL, "%s is not a method of this API",
-                      method);
-        enum MHD_Result ok = send_json(conn, &rs);
-        json_decref(rs.body);
-        return ok;
-    }
+    if (!method_of(head ? "GET" : method, &req.method))
+        return send_allow(conn, url, method);
     fm_api_res rs = {0};
     req.rt = h->rt;
     fm__api_dispatch(h->store, &req,

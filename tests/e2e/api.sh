@@ -66,6 +66,8 @@ req POST /v1/agents/cto/pause "$TO" '{"team": true}'
 expect 200 "operator pauses an agent's team" '"status":"paused"'
 req POST /v1/agents/cto/pause "$TV"
 expect 403 "viewer cannot pause" "needs the operator role"
+req POST /v1/agents/nobody/pause "$TO"
+expect 404 "pausing an unknown agent: 404" "no agent 'nobody'"
 req POST /v1/agents/cto/messages "$TO" '{"text": "status report, please"}'
 expect 201 "operator sends an agent a message" '"from":"member:olga"'
 
@@ -180,6 +182,8 @@ req POST "/v1/approvals/$AP1/approve" "$TA"
 expect 409 "deciding twice: 409"
 req POST "/v1/approvals/$AP2/deny" "$TA"
 expect 422 "a denial needs why" '"field":"why"'
+req POST "/v1/approvals/$AP2/deny" "$TA" "{\"why\": \"$(head -c 4097 /dev/zero | tr '\0' w)\"}"
+expect 422 "a why over 4096 bytes: 422" "why: at most 4096 bytes"
 req POST "/v1/approvals/$AP2/deny" "$TA" '{"why": "not now"}'
 expect 200 "owner denies" '"status":"denied"'
 req GET "/v1/approvals?status=all" "$TV"
@@ -199,12 +203,7 @@ req GET /v1/audit/verify "$TCEO"
 expect 403 "an agent cannot read the audit"
 
 # ---- bad input ----
-req POST /v1/tasks "$TA" '{"title": "x",'
-expect 400 "malformed JSON: 400 with line and column" "line 1, column"
-req POST /v1/tasks "$TA" '[1, 2]'
-expect 422 "a body that is not an object: 422"
-req POST /v1/tasks "$TA" '{"title": "x", "bogus": 1}'
-expect 422 "an unknown field: 422 naming it" '"field":"bogus"'
+body_refusals POST /v1/tasks "$TA"
 req POST /v1/tasks "$TA" '{"title": 5}'
 expect 422 "a wrong type: 422 naming it" '"field":"title"'
 req POST /v1/tasks "$TA" '{"body": "no title"}'
@@ -213,9 +212,6 @@ req POST /v1/tasks "$TA" '{"title": "x", "priority": 9}'
 expect 422 "an out-of-range value: 422 naming it" '"field":"priority"'
 req POST /v1/tasks "$TA" '{"title": "x", "title": "y"}'
 expect 400 "a duplicate key: 400"
-head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
-req POST /v1/tasks "$TA" "@$T/big"
-expect 413 "a body over 1 MiB: 413" '"code":"too_big"'
 req POST /v1/tasks "$TA" "@$T/big" -H "Transfer-Encoding: chunked"
 expect 413 "a chunked body over 1 MiB: 413"
 req GET /v1/nowhere "$TA"

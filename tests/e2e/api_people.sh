@@ -29,18 +29,9 @@ TB=$(tok --company other token create ana)            # company B's owner
 # An agent's token as the runtime gives one to a process agent.
 TAGENT=$(agent_token ceo 77)
 
-# start_server VAR LOG [ENV...]: a server on a free port of 127.0.0.1; its URL in VAR.
-start_server() {
-    local var=$1 log=$2; shift 2
-    env "$@" "$FIRMA" serve --listen 127.0.0.1:0 >"$log.out" 2>"$log.err" &
-    SERVE_PIDS+=($!)
-    for _ in $(seq 100); do grep -q "API on" "$log.err" && break; sleep 0.1; done
-    printf -v "$var" '%s' "$(grep -o 'http://127.0.0.1:[0-9]*' "$log.err" | head -1)"
-}
-SERVE_PIDS=()
-start_server HP "$T/serve"
+api_start
+SERVE_PIDS=("$SERVE")
 if [ -n "$HP" ]; then ok "the server listens"; else not_ok "the server listens" "$(cat "$T/serve.err")"; finish; fi
-URL=$HP
 
 # Every answer is also kept in $T/bodies, to look for a secret's value at the end.
 REQ_LOG=$T/bodies
@@ -179,17 +170,9 @@ req POST /v1/members "$TAD" '{"handle": "kim", "channels": {"telegram": ""}}'
 expect 422 "an empty channel id: 422" '"field":"channels"'
 req POST /v1/members "$TAD" "{\"handle\": \"kim\", \"name\": \"$(head -c 300 /dev/zero | tr '\0' n)\"}"
 expect 422 "a name over 200 bytes: 422" '"field":"name"'
-req POST /v1/members "$TAD" '{"handle": "kim", "bogus": true}'
-expect 422 "an unknown field: 422 naming it" '"field":"bogus"'
 req POST /v1/members "$TAD" '{"name": "no handle"}'
 expect 422 "a missing handle: 422" '"code":"missing_field"'
-req POST /v1/members "$TAD" '{"handle": "kim",'
-expect 400 "malformed JSON: 400" '"code":"malformed"'
-req POST /v1/members "$TAD" '["kim"]'
-expect 422 "a body that is not an object: 422"
-head -c 1100000 /dev/zero | tr '\0' 'a' >"$T/big"
-req POST /v1/members "$TAD" "@$T/big"
-expect 413 "a body over 1 MiB: 413" '"code":"too_big"'
+body_refusals POST /v1/members "$TAD"
 has_member "${A[@]}" kim viewer && not_ok "no bad add changed anything" || ok "no bad add changed anything"
 
 "$FIRMA" "${A[@]}" member add mgr --role operator >/dev/null
@@ -317,12 +300,7 @@ req POST /v1/tokens "$TA" "{\"name\": \"$(head -c 65 /dev/zero | tr '\0' n)\"}"
 expect 422 "a name over 64 bytes: 422" "at most 64 bytes"
 req POST /v1/tokens "$TA" '{"name": 5}'
 expect 422 "a name that is not a string: 422" '"code":"wrong_type"'
-req POST /v1/tokens "$TA" '{"member": "vic", "expires": 5}'
-expect 422 "an unknown field: 422" '"field":"expires"'
-req POST /v1/tokens "$TA" '{"member": '
-expect 400 "malformed JSON: 400"
-req POST /v1/tokens "$TA" "@$T/big"
-expect 413 "a body over 1 MiB: 413"
+body_refusals POST /v1/tokens "$TA"
 
 req DELETE "/v1/tokens/$TOLGA_ID" "$TV"
 expect 403 "a viewer cannot revoke another member's token"
@@ -410,16 +388,13 @@ python3 -c 'import json; print(json.dumps({"value": "x" * 65537}))' >"$T/over"
 req PUT /v1/secrets/BIG "$TAD" "@$T/over"
 expect 413 "a value over 64 KiB: 413" '"code":"too_big"'
 [ "$(open_secret BIG | wc -c)" = 65536 ] && ok "and the old value stays" || not_ok "over-cap kept old" ""
-req PUT /v1/secrets/BIG "$TAD" "@$T/big"
-expect 413 "a body over 1 MiB: 413"
+body_refusals PUT /v1/secrets/BIG "$TAD"
 req PUT /v1/secrets/EMPTY "$TAD" '{"value": ""}'
 expect 422 "an empty value: 422" '"field":"value"'
 req PUT /v1/secrets/lower_case "$TAD" '{"value": "x"}'
 expect 422 "an invalid name: 422" "not valid"
 req PUT /v1/secrets/NUM "$TAD" '{"value": 12345}'
 expect 422 "a value that is not a string: 422" '"code":"wrong_type"'
-req PUT /v1/secrets/NUM "$TAD" '{"value": "x", "note": "y"}'
-expect 422 "an unknown field: 422" '"field":"note"'
 req PUT /v1/secrets/NUM "$TAD" '{}'
 expect 422 "no value: 422" '"code":"missing_field"'
 # A malformed body that holds a value: the error must not quote it, though
@@ -478,15 +453,16 @@ expect 405 "a wrong method: 405"
 grep -qi "^Allow: PUT, DELETE" <<<"$HEAD" && ok "405 says PUT, DELETE" || not_ok "Allow" "$HEAD"
 
 # A server without the master key cannot seal: 503, saying so.
-start_server HP2 "$T/nokey" FIRMA_KEY_FILE="$T/no-such.key"
-URL=$HP2
+HP_KEY=$HP
+API_LOG=$T/nokey FIRMA_KEY_FILE=$T/no-such.key api_start # HP is this one's until put back
+SERVE_PIDS+=("$SERVE")
 grep -qF "will not set secrets" "$T/nokey.err" && ok "a server without the key says so" \
     || not_ok "no-key note" "$(cat "$T/nokey.err")"
 req PUT /v1/secrets/NOKEY "$TAD" '{"value": "nope"}'
 expect 503 "setting a secret without a master key: 503" '"code":"no_master_key"'
 req GET /v1/secrets "$TAD"
 expect 200 "listing needs no key"
-URL=$HP
+HP=$HP_KEY
 run "${A[@]}" secret list
 expect_no_out NOKEY "nothing was stored"
 

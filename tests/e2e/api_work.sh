@@ -159,11 +159,12 @@ req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo"}
 expect 412 "a stale If-Match: 412" '"code":"precondition_failed"'
 [ "$(q "SELECT title FROM agents WHERE handle='writer'")" = Writer ] && ok "and nothing changed" \
     || not_ok "412 changed nothing" "$(q "SELECT title FROM agents WHERE handle='writer'")"
-req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo", "budget_usd_micro": 3000000, "cron": "0 9 * * 1"}' \
+req PATCH /v1/agents/writer "$TAD" '{"title": "Senior writer", "manager": "ceo", "budget_usd_micro": 3000000, "cron": "0 9 * * 1", "autonomy": 0}' \
     -H "If-Match: \"0000\", $ET"
 expect 200 "If-Match with a list holding the current tag: the change is made" '"title":"Senior writer"'
 [ "$(jget manager)" = ceo ] && [ "$(jget budget.usd_micro)" = 3000000 ] && [ "$(jget cron)" = "0 9 * * 1" ] \
-    && ok "manager, budget and schedule changed" || not_ok "edit applied" "$BODY"
+    && [ "$(jget autonomy)" = 0 ] && [ "$(q "SELECT autonomy FROM agents WHERE handle='writer'")" = 0 ] \
+    && ok "manager, budget, schedule and autonomy changed" || not_ok "edit applied" "$BODY"
 [ "$(header ETag)" != "$ET" ] && ok "and the ETag changed with it" || not_ok "ETag changed" "$HEAD"
 [ "$(jget grants.0.tool)" = message ] && ok "fields not sent are kept (grants)" || not_ok "grants kept" "$BODY"
 [ -n "$(q "SELECT next_timer_at FROM agents WHERE handle='writer'")" ] && ok "the new schedule sets its timer" \
@@ -349,6 +350,12 @@ expect 404 "OPTIONS on no route: 404"
 req DELETE "/v1/goals/$G" "$TO"
 expect 405 "a method the path does not take: 405"
 grep -qi "^Allow: GET, PATCH, HEAD, OPTIONS" <<<"$HEAD" && ok "with Allow" || not_ok "405 Allow" "$HEAD"
+req PROPFIND /v1/tasks "$TV"
+expect 405 "a method the API does not use: 405" "PROPFIND is not a method"
+[ "$(header Allow)" = "GET, POST, HEAD, OPTIONS" ] && ok "with the path's Allow, not every method" \
+    || not_ok "unknown method Allow" "$HEAD"
+req PROPFIND /v1/nothing "$TV"
+expect 404 "and on no route: 404"
 
 # ---- every route of the document is called by an API test ----
 req GET /v1/openapi.json ""

@@ -27,12 +27,15 @@ PY
 
 # api_start [SERVE-ARGS...]: `firma serve --listen 127.0.0.1:0` in the
 # background; sets SERVE (its pid), HP (http://127.0.0.1:PORT) and PORT.
-# HP is empty if it did not come up in 10 s.
+# HP is empty if it did not come up in 10 s. Its output goes to
+# $API_LOG.out and $API_LOG.err (API_LOG defaults to $T/serve); variables
+# for its environment go before the call: FIRMA_KEY_FILE=x api_start.
 api_start() {
-    "$FIRMA" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
+    local log=${API_LOG:-$T/serve}
+    "$FIRMA" serve --listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
     SERVE=$!
-    for _ in $(seq 100); do grep -q "API on" "$T/serve.err" && break; sleep 0.1; done
-    HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/serve.err" | head -1)
+    for _ in $(seq 100); do grep -q "API on" "$log.err" && break; sleep 0.1; done
+    HP=$(grep -o 'http://127.0.0.1:[0-9]*' "$log.err" | head -1)
     PORT=${HP##*:}
 }
 
@@ -66,3 +69,19 @@ for k in sys.argv[1].split("."): d = d[int(k)] if k.isdigit() else d[k]
 print(json.dumps(d) if isinstance(d, (dict, list)) else ("" if d is None else d))' "$1" <<<"$BODY"; }
 # header NAME: the value of a header of the last answer.
 header() { grep -i "^$1:" <<<"$HEAD" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+# body_refusals METHOD PATH TOKEN: what every route that takes a body
+# refuses, on that route: malformed JSON (400, saying where), a body that is
+# not an object (422), a field the route does not take (422 naming it) and
+# a body over 1 MiB (413, before it is read).
+body_refusals() {
+    local m=$1 p=$2 t=$3
+    [ -f "$T/big" ] || head -c 1100000 /dev/zero | tr '\0' a >"$T/big"
+    req "$m" "$p" "$t" '{"x": '
+    expect 400 "$m $p: malformed JSON: 400 with line and column" "line 1, column"
+    req "$m" "$p" "$t" '[1, 2]'
+    expect 422 "$m $p: a body that is not an object: 422" "must be a JSON object"
+    req "$m" "$p" "$t" '{"no_such_field": 1}'
+    expect 422 "$m $p: an unknown field: 422 naming it" '"field":"no_such_field"'
+    req "$m" "$p" "$t" "@$T/big"
+    expect 413 "$m $p: a body over 1 MiB: 413" '"code":"too_big"'
+}

@@ -91,12 +91,63 @@ static void methods_have_names(void **state)
     assert_string_equal(fm__http_method_name(FM_HTTP_METHOD_N), "?");
 }
 
+/* A path no route has is 404; a path some route has but not with this
+ * method is 405, its Allow the path's methods (HEAD with GET, and OPTIONS)
+ * and only those. Neither needs a token, so no store is touched. */
+static void dispatch_answers_404_and_405(void **state)
+{
+    static const struct {
+        fm_http_method m;
+        const char *path;
+        int status;
+        const char *allow;
+    } c[] = {
+        {FM_HTTP_PUT, "/v1/tasks", 405, "GET, POST, HEAD, OPTIONS"},
+        {FM_HTTP_DELETE, "/v1/goals/7", 405, "GET, PATCH, HEAD, OPTIONS"},
+        {FM_HTTP_GET, "/v1/secrets/X", 405, "PUT, DELETE, OPTIONS"},
+        {FM_HTTP_GET, "/v1/nowhere", 404, ""},
+        {FM_HTTP_GET, "/v1/tasks/", 404, ""},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        fm_api_req rq = {.method = c[i].m, .path = c[i].path};
+        fm_api_res rs = {0};
+        fm__api_dispatch(NULL, &rq, NULL, &rs);
+        assert_int_equal(rs.status, c[i].status);
+        assert_string_equal(rs.allow, c[i].allow);
+        assert_non_null(json_object_get(json_object_get(rs.body, "error"), "message"));
+        json_decref(rs.body);
+    }
+}
+
+/* fm__api_text: an absent field passes; a string outside its bounds is 422
+ * naming the field. */
+static void text_lengths(void **state)
+{
+    json_t *b = json_pack("{s:s, s:s, s:i}", "empty", "", "abc", "abc", "n", 5);
+    fm_api_res rs = {0};
+    assert_true(fm__api_text(&rs, b, "absent", 1, 3));
+    assert_true(fm__api_text(&rs, b, "abc", 1, 3));
+    assert_true(fm__api_text(&rs, b, "n", 1, 3)); /* not a string: fm__api_body's to refuse */
+    assert_int_equal(rs.status, 0);
+    assert_false(fm__api_text(&rs, b, "empty", 1, 3));
+    assert_int_equal(rs.status, 422);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rs.body, "error"),
+                                                          "field")), "empty");
+    assert_false(fm__api_text(&rs, b, "abc", 0, 2));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rs.body, "error"),
+                                                          "message")), "abc: at most 2 bytes");
+    json_decref(rs.body);
+    json_decref(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_route_is_documented_and_nothing_else),
         cmocka_unit_test(routes_are_well_formed),
         cmocka_unit_test(methods_have_names),
+        cmocka_unit_test(dispatch_answers_404_and_405),
+        cmocka_unit_test(text_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
