@@ -207,8 +207,8 @@ static void run_actions(run *r, const char *out)
 
 /* ---- running the program ------------------------------------------------------------ */
 
-/* The last `max` bytes of what a program wrote to stderr, as text: bytes
- * that are not UTF-8 (or NUL) become '?'. */
+/* The last `max` bytes of what a program wrote to stderr, as text: as exec
+ * shows output, what is not UTF-8 (or NUL) becomes U+FFFD. */
 static char *tail(const fm_buf *b, size_t max)
 {
     if (!b->ptr || !b->len)
@@ -216,14 +216,9 @@ static char *tail(const fm_buf *b, size_t max)
     size_t from = b->len > max ? b->len - max : 0;
     while (from < b->len && ((unsigned char)b->ptr[from] & 0xC0) == 0x80)
         from++; /* start on a character */
-    char *t = fm_xstrndup(b->ptr + from, b->len - from);
-    size_t n = b->len - from, bad;
-    for (size_t i = 0; i < n; i++)
-        if (!t[i])
-            t[i] = '?';
-    while (!fm_utf8_valid(t, n, &bad) && bad < n)
-        t[bad] = '?';
-    return t;
+    fm_buf t = FM_BUF_INIT;
+    fm_buf_add_utf8(&t, b->ptr + from, b->len - from);
+    return fm_buf_detach(&t);
 }
 
 static bool still_active(run *r)
