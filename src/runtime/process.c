@@ -162,6 +162,7 @@ static void run_actions(run *r, const char *out)
         char *text = NULL;
         bool is_error = false;
         fm_id approval = 0;
+        call_outcome how = CALL_DONE;
         if (!json_is_object(o)) {
             text = fm_xasprintf("Output line %zu is not a JSON object (%s); each line must be "
                                 "{\"action\": TOOL, ...arguments}.", line_no, je.text);
@@ -176,12 +177,12 @@ static void run_actions(run *r, const char *out)
             text = fm_xasprintf("%s is for model agents: a process runs its own commands.",
                                 name);
             bad++;
-        } else if (fm__run_call(r, &c, &st, &text, &is_error, &approval) == CALL_HELD) {
-            held = approval;
         } else {
-            approval = 0;
+            how = fm__run_call(r, &c, &st, &text, &is_error, &approval);
+            if (how == CALL_HELD || how == CALL_WAITS)
+                held = approval;
         }
-        fm__step_settle_call(r, &st, approval, text);
+        fm__step_settle_call(r, &st, how, text);
         if (tx)
             fm_store_end(s, FM_OK, &terr);
         free(text);

@@ -183,8 +183,9 @@ static void convo_init(convo *c, server *s, const char *scenario, bool stream)
     c->msgs[3] = (fm_chat_msg){.role = FM_MSG_TOOL, .text = R2, .tool_call_id = "call_a2",
                                .is_error = true};
     c->msgs[4] = (fm_chat_msg){.role = FM_MSG_USER, .text = Q2};
-    c->tools[0] = (fm_tool_def){"get_weather", DESC1, SCHEMA1};
-    c->tools[1] = (fm_tool_def){"get_time", NULL, SCHEMA2};
+    c->tools[0] = (fm_tool_def){.name = "get_weather", .description = DESC1,
+                                .schema_json = SCHEMA1};
+    c->tools[1] = (fm_tool_def){.name = "get_time", .schema_json = SCHEMA2};
     snprintf(c->model, sizeof c->model, "%s#%d", scenario, ++s->seq);
     c->req = (fm_llm_request){.model = c->model, .system = SYSTEM, .msgs = c->msgs, .n_msgs = 5,
                               .tools = c->tools, .n_tools = 2, .max_tokens = 256,
