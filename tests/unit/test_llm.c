@@ -19,13 +19,9 @@
 #include "llm/http_client.h"
 
 #include <jansson.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define KEY "sk-test-KEY-123-secret"
@@ -71,22 +67,7 @@ static int group_teardown(void **state)
 /* The server's records for `model`, in arrival order. */
 static json_t *requests_for(server *s, const char *model)
 {
-    fm_buf b = FM_BUF_INIT;
-    assert_int_equal(fm_buf_read_file(&b, s->py.log, 64u << 20), FM_OK);
-    json_t *arr = json_array();
-    for (size_t at = 0; at < b.len;) {
-        const char *nl = memchr(b.ptr + at, '\n', b.len - at);
-        size_t n = nl ? (size_t)(nl - (b.ptr + at)) : b.len - at;
-        json_t *rec = json_loadb(b.ptr + at, n, 0, NULL);
-        at += n + 1;
-        assert_non_null(rec);
-        const char *m = json_string_value(json_object_get(rec, "model"));
-        if (m && strcmp(m, model) == 0)
-            json_array_append(arr, rec);
-        json_decref(rec);
-    }
-    fm_buf_release(&b);
-    return arr;
+    return pyserver_records(&s->py, "model", model, NULL, NULL);
 }
 
 static size_t count_requests(server *s, const char *model)
