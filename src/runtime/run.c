@@ -749,7 +749,7 @@ static int load_rest(run *r, fm_error *err)
     int rc = s->ops->company_get(s, r->company, &r->company_rec, err);
     bool held_taint = r->ctx.tainted; /* a held call that ran may have read outside content */
     if (rc == FM_OK)
-        rc = fm_context_build(s, r->id, &r->ctx, err);
+        rc = fm__context_build(s, &r->agent_rec, &r->company_rec, r->id, &r->ctx, err);
     r->ctx.tainted |= held_taint;
     bool llm = r->agent_rec.kind == FM_AGENT_LLM;
     if (rc == FM_OK && r->agent_rec.kind == FM_AGENT_HTTP)

@@ -95,6 +95,11 @@ struct fm_runtime {
     rt_metrics metrics;
 };
 
+/* fm_context_build from the agent and company the run has read already
+ * (the run's own taint is the caller's to add). */
+int fm__context_build(fm_store *s, const fm_agent *a, const fm_company *c, fm_id run,
+                      fm_context *out, fm_error *err);
+
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
 /* Ends a run: DONE, WAITING (for an approval) or FAILED for good — its wakes
  * are consumed and, when FAILED, its task is blocked with the reason. */
