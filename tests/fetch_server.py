@@ -33,12 +33,14 @@ Paths (anything else is 404 with a short text body):
 import argparse
 import gzip
 import json
-import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit, parse_qs
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import testserver  # noqa: E402 (tests/testserver.py)
 
 LOCK = threading.Lock()
 LOG = None
@@ -136,34 +138,13 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(405, b"GET only")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # Clients that hang up (a cut body, a timeout, a cancel) are part
-        # of the tests, not news.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 def main():
     global LOG
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
     args = ap.parse_args()
     LOG = open(args.log, "a", encoding="utf-8")
-    srv = Server(("127.0.0.1", 0), Handler)
-    print(srv.server_address[1], flush=True)
-
-    def watch_stdin():
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        finally:
-            os._exit(0)
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    threading.Timer(300, lambda: os._exit(0)).start()
-    srv.serve_forever()
+    testserver.serve(Handler, 300)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,14 @@ attempt (1-based per model) and violation (null or the 400's message).
 """
 import argparse
 import json
-import os
 import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import testserver  # noqa: E402 (tests/testserver.py)
 
 ARGS = None
 LOCK = threading.Lock()
@@ -512,17 +514,6 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        # Clients that hang up (timeouts, size caps, cancellation) are
-        # part of the tests, not news.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 def main():
     global ARGS, LOG
     p = argparse.ArgumentParser()
@@ -530,18 +521,7 @@ def main():
     p.add_argument("--key", required=True)
     ARGS = p.parse_args()
     LOG = open(ARGS.log, "a", encoding="utf-8")
-    srv = Server(("127.0.0.1", 0), Handler)
-    print(srv.server_address[1], flush=True)
-
-    def watch_stdin():
-        try:
-            while sys.stdin.buffer.read(4096):
-                pass
-        finally:
-            os._exit(0)
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    threading.Timer(120, lambda: os._exit(0)).start()
-    srv.serve_forever()
+    testserver.serve(Handler, 120)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,13 @@ int fm_parse_time(const char *s, int64_t *us_out);
 /* Whether `s` is valid UTF-8 with no NUL byte; if not, *bad is the offset of
  * the first offending byte. */
 bool fm_utf8_valid(const char *s, size_t len, size_t *bad);
+/* The length of s[0..len) without a UTF-8 sequence cut short at its end (a
+ * cap that fell inside a character): len when it ends on a whole one. */
+size_t fm_utf8_whole(const char *s, size_t len);
+/* Appends s[0..len) as valid UTF-8: each byte that does not begin a valid
+ * sequence, and each NUL, becomes U+FFFD. For text from outside (a command's
+ * output, a web page) that a model or a JSON string will read. */
+void fm_buf_add_utf8(fm_buf *b, const char *s, size_t len);
 
 /* ---- names ------------------------------------------------------------- */
 /* A handle: [a-z][a-z0-9_-]{0,39}. */

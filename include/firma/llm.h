@@ -40,6 +40,8 @@ typedef struct fm_tool_def {
     const char *name;
     const char *description;
     const char *schema_json; /* JSON Schema of the arguments (an object schema) */
+    unsigned flags;          /* what the runtime must know of it: FM_TOOL_* (tools.h);
+                              * providers ignore it */
 } fm_tool_def;
 
 typedef struct fm_llm_request {

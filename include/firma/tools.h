@@ -25,6 +25,13 @@
  * ("argument 'priority': expected an integer from 0 to 3, got \"high\""). */
 int fm_schema_check(const char *schema_json, const char *args_json, fm_error *err);
 
+/* fm_tool_def.flags of a built-in tool. */
+enum {
+    FM_TOOL_ASYNC = 1 << 0,      /* it runs on the loop: fm_tool_start, not fm_tool_run */
+    FM_TOOL_IDEMPOTENT = 1 << 1, /* a second run does no harm: a call a crash cut off is run
+                                  * again rather than reported of unknown outcome */
+};
+
 /* The built-in tools' definitions (DESIGN.md section 3), in a fixed order so
  * the tool list in a prompt is byte-identical across wakes. */
 const fm_tool_def *fm_builtin_tools(size_t *n);
@@ -81,7 +88,8 @@ typedef struct fm_tool_limits {
 void fm_tool_limits_defaults(fm_tool_limits *l);
 
 /* True for the tools that must be started with fm_tool_start (they wait on
- * a child process or the network); the others run with fm_tool_run. */
+ * a child process or the network: FM_TOOL_ASYNC); the others run with
+ * fm_tool_run. False for a name that is no built-in. */
 bool fm_tool_is_async(const char *tool);
 
 typedef struct fm_tool_job fm_tool_job;

@@ -185,3 +185,28 @@ bool fm_utf8_valid(const char *s, size_t len, size_t *bad)
     }
     return true;
 }
+
+size_t fm_utf8_whole(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t back = 1; back <= 4 && back <= len; back++) {
+        unsigned c = p[len - back];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte: its lead is further back */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return need > back ? len - back : len;
+    }
+    return len;
+}
+
+void fm_buf_add_utf8(fm_buf *b, const char *s, size_t len)
+{
+    size_t bad;
+    while (len && !fm_utf8_valid(s, len, &bad)) {
+        fm_buf_add(b, s, bad);
+        fm_buf_adds(b, "\xEF\xBF\xBD");
+        s += bad + 1;
+        len -= bad + 1;
+    }
+    fm_buf_add(b, s, len);
+}

@@ -176,7 +176,10 @@ static int check_route(fm_store *s, const fm_approval *a, const char *actor,
                         actor, (long long)a->id, approver, approver);
 }
 
-static int approval_of(fm_store *s, fm_id company, fm_id id, fm_approval *out, fm_error *err)
+/* Approval `id` of `company`, still pending, in *out; else FM_ENOTFOUND,
+ * or FM_ECONFLICT saying who decided it already (*out is then released). */
+static int pending_approval(fm_store *s, fm_id company, fm_id id, fm_approval *out,
+                            fm_error *err)
 {
     int rc = s->ops->approval_get(s, id, out, err);
     if (rc == FM_OK && out->company_id != company) {
@@ -184,18 +187,15 @@ static int approval_of(fm_store *s, fm_id company, fm_id id, fm_approval *out, f
         rc = FM_ENOTFOUND;
     }
     if (rc == FM_ENOTFOUND)
-        fm_error_set(err, FM_ENOTFOUND, "no approval #%lld in this company", (long long)id);
+        return fm_error_set(err, FM_ENOTFOUND, "no approval #%lld in this company",
+                            (long long)id);
+    if (rc != FM_OK || out->status == FM_APPROVAL_PENDING)
+        return rc;
+    rc = fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s by %s", (long long)id,
+                      fm_approval_status_name(out->status),
+                      out->decided_by ? out->decided_by : "the system");
+    fm_approval_release(out);
     return rc;
-}
-
-/* FM_OK, or FM_ECONFLICT saying who decided it already. */
-static int still_pending(const fm_approval *a, fm_error *err)
-{
-    if (a->status == FM_APPROVAL_PENDING)
-        return FM_OK;
-    return fm_error_set(err, FM_ECONFLICT, "approval #%lld was already %s by %s",
-                        (long long)a->id, fm_approval_status_name(a->status),
-                        a->decided_by ? a->decided_by : "the system");
 }
 
 int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
@@ -206,12 +206,10 @@ int fm_approval_decide(fm_store *s, fm_id company, fm_id approval, bool approve,
         return fm_error_set(err, FM_EINVAL, "a decision needs an actor");
     int rc = s->ops->begin(s, err);
     if (rc == FM_OK)
-        rc = approval_of(s, company, approval, &a, err);
+        rc = pending_approval(s, company, approval, &a, err);
     if (rc != FM_OK)
         return fm_store_end(s, rc, err);
-    rc = still_pending(&a, err);
-    if (rc == FM_OK)
-        rc = check_route(s, &a, actor, local_operator, err);
+    rc = check_route(s, &a, actor, local_operator, err);
     if (rc == FM_OK) {
         a.status = approve ? FM_APPROVAL_APPROVED : FM_APPROVAL_DENIED;
         free(a.decided_by);
@@ -280,11 +278,10 @@ int fm_approval_escalate(fm_store *s, fm_id company, fm_id approval, const char 
     fm_approval a;
     int rc = s->ops->begin(s, err);
     if (rc == FM_OK)
-        rc = approval_of(s, company, approval, &a, err);
+        rc = pending_approval(s, company, approval, &a, err);
     if (rc != FM_OK)
         return fm_store_end(s, rc, err);
-    rc = still_pending(&a, err);
-    if (rc == FM_OK && (!a.approver || strcmp(actor, a.approver) != 0))
+    if (!a.approver || strcmp(actor, a.approver) != 0)
         rc = fm_error_set(err, FM_EPERM, "approval #%lld waits on %s, not on %s",
                           (long long)approval, a.approver ? a.approver : "nobody", actor);
     if (rc == FM_OK && strncmp(a.approver, "agent:", 6) != 0)

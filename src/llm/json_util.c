@@ -45,24 +45,6 @@ char *fm__json_compact(const json_t *v)
     return s;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if there is none:
- * no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || s[0] > 0xf4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 json_t *fm__json_text(const char *s)
 {
     if (!s)
@@ -71,17 +53,7 @@ json_t *fm__json_text(const char *s)
     if (v)
         return v;
     fm_buf b = FM_BUF_INIT;
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (k == 0) {
-            fm_buf_adds(&b, "\xef\xbf\xbd");
-            i++;
-        } else {
-            fm_buf_add(&b, s + i, k);
-            i += k;
-        }
-    }
+    fm_buf_add_utf8(&b, s, strlen(s));
     v = json_stringn(b.ptr ? b.ptr : "", b.len);
     fm_buf_release(&b);
     return v;

@@ -4,6 +4,8 @@
  * model can tell data from instructions; policy, not the label, is what keeps
  * such content from driving privileged tools.
  */
+#include "runtime/run_int.h"
+
 #include "firma/base.h"
 #include "firma/runtime.h"
 #include "firma/tools.h"
@@ -280,7 +282,7 @@ static void describe_wake(fm_store *s, const fm_wake *w, fm_id me, fm_buf *b, fm
     }
 }
 
-static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run, fm_context *c,
+static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run_id, fm_context *c,
                            fm_error *err)
 {
     fm_buf b = FM_BUF_INIT;
@@ -291,7 +293,7 @@ static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run, fm_context
     for (size_t i = 0; rc == FM_OK && i < nn; i++)
         fm_buf_addf(&b, "%s- %s: %s\n", i ? "" : "Your notes:\n", keys[i], texts[i]);
     if (rc == FM_OK)
-        rc = s->ops->wake_of_run(s, run, &w, &nw, err);
+        rc = s->ops->wake_of_run(s, run_id, &w, &nw, err);
     if (rc == FM_OK) {
         fm_buf_adds(&b, nn ? "\nWhat woke you:\n" : "What woke you:\n");
         bool timer = false;
@@ -312,30 +314,37 @@ static int build_wake_text(fm_store *s, const fm_agent *a, fm_id run, fm_context
     return rc;
 }
 
-int fm_context_build(fm_store *s, fm_id run, fm_context *out, fm_error *err)
+int fm__context_build(fm_store *s, const fm_agent *a, const fm_company *c, fm_id run_id,
+                      fm_context *out, fm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = build_system(s, c, a, &out->system, err);
+    granted_tools(a, out);
+    if (rc == FM_OK)
+        rc = build_wake_text(s, a, run_id, out, err);
+    if (rc != FM_OK)
+        fm_context_release(out);
+    return rc;
+}
+
+int fm_context_build(fm_store *s, fm_id run_id, fm_context *out, fm_error *err)
 {
     memset(out, 0, sizeof *out);
     fm_run r;
     fm_agent a;
     fm_company c;
-    int rc = s->ops->run_get(s, run, &r, err);
+    int rc = s->ops->run_get(s, run_id, &r, err);
     if (rc != FM_OK)
         return rc;
-    rc = s->ops->agent_get(s, r.agent_id, &a, err);
-    if (rc == FM_OK) {
+    if ((rc = s->ops->agent_get(s, r.agent_id, &a, err)) == FM_OK) {
         if ((rc = s->ops->company_get(s, a.company_id, &c, err)) == FM_OK) {
-            rc = build_system(s, &c, &a, &out->system, err);
+            rc = fm__context_build(s, &a, &c, run_id, out, err);
             fm_company_release(&c);
         }
-        granted_tools(&a, out);
-        if (rc == FM_OK)
-            rc = build_wake_text(s, &a, run, out, err);
         fm_agent_release(&a);
     }
-    out->tainted |= r.tainted;
+    out->tainted |= rc == FM_OK && r.tainted;
     fm_run_release(&r);
-    if (rc != FM_OK)
-        fm_context_release(out);
     return rc;
 }
 

@@ -162,6 +162,7 @@ static void run_actions(run *r, const char *out)
         char *text = NULL;
         bool is_error = false;
         fm_id approval = 0;
+        call_outcome how = CALL_DONE;
         if (!json_is_object(o)) {
             text = fm_xasprintf("Output line %zu is not a JSON object (%s); each line must be "
                                 "{\"action\": TOOL, ...arguments}.", line_no, je.text);
@@ -176,12 +177,12 @@ static void run_actions(run *r, const char *out)
             text = fm_xasprintf("%s is for model agents: a process runs its own commands.",
                                 name);
             bad++;
-        } else if (fm__run_call(r, &c, &st, &text, &is_error, &approval) == CALL_HELD) {
-            held = approval;
         } else {
-            approval = 0;
+            how = fm__run_call(r, &c, &st, &text, &is_error, &approval);
+            if (how == CALL_HELD || how == CALL_WAITS)
+                held = approval;
         }
-        fm__step_settle_call(r, &st, approval, text);
+        fm__step_settle_call(r, &st, how, text);
         if (tx)
             fm_store_end(s, FM_OK, &terr);
         free(text);
@@ -207,8 +208,8 @@ static void run_actions(run *r, const char *out)
 
 /* ---- running the program ------------------------------------------------------------ */
 
-/* The last `max` bytes of what a program wrote to stderr, as text: bytes
- * that are not UTF-8 (or NUL) become '?'. */
+/* The last `max` bytes of what a program wrote to stderr, as text: as exec
+ * shows output, what is not UTF-8 (or NUL) becomes U+FFFD. */
 static char *tail(const fm_buf *b, size_t max)
 {
     if (!b->ptr || !b->len)
@@ -216,14 +217,9 @@ static char *tail(const fm_buf *b, size_t max)
     size_t from = b->len > max ? b->len - max : 0;
     while (from < b->len && ((unsigned char)b->ptr[from] & 0xC0) == 0x80)
         from++; /* start on a character */
-    char *t = fm_xstrndup(b->ptr + from, b->len - from);
-    size_t n = b->len - from, bad;
-    for (size_t i = 0; i < n; i++)
-        if (!t[i])
-            t[i] = '?';
-    while (!fm_utf8_valid(t, n, &bad) && bad < n)
-        t[bad] = '?';
-    return t;
+    fm_buf t = FM_BUF_INIT;
+    fm_buf_add_utf8(&t, b->ptr + from, b->len - from);
+    return fm_buf_detach(&t);
 }
 
 static bool still_active(run *r)

@@ -175,12 +175,13 @@ static char *assistant_json(const fm_llm_response *resp)
 
 /* ---- one tool call ---------------------------------------------------------------- */
 
-static bool granted(const run *r, const char *name)
+/* The definition of tool `name` if the agent was given it, else NULL. */
+static const fm_tool_def *granted(const run *r, const char *name)
 {
     for (size_t i = 0; i < r->ctx.n_tools; i++)
         if (strcmp(r->ctx.tools[i]->name, name) == 0)
-            return true;
-    return false;
+            return r->ctx.tools[i];
+    return NULL;
 }
 
 static void audit_denied(run *r, const char *tool, const char *resource, const char *why)
@@ -203,14 +204,15 @@ static void audit_denied(run *r, const char *tool, const char *resource, const c
 static void on_call_job(void *arg, fm_tool_result *res);
 
 /* Decides and runs one call. The result text goes into *text (heap); returns
- * CALL_HELD when the run must wait for approval #*approval, CALL_ASYNC when
- * the tool now runs on the loop (on_call_job takes over). */
+ * CALL_HELD or CALL_WAITS when the run must wait for approval #*approval,
+ * CALL_ASYNC when the tool now runs on the loop (on_call_job takes over). */
 static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, char **text,
                                    bool *is_error, fm_id *approval)
 {
     fm_error err;
     fm_error_clear(&err);
-    if (!granted(r, c->name)) {
+    const fm_tool_def *def = granted(r, c->name);
+    if (!def) {
         /* Worth recording: a model reaching for a tool it lacks is what a
          * prompt injection looks like from here. */
         audit_denied(r, c->name, NULL, "the agent has no grant for this tool");
@@ -221,7 +223,6 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
         fm__metrics_tool_call(r->rt, c->name, "denied");
         return CALL_DONE;
     }
-    const fm_tool_def *def = fm_builtin_tool(c->name);
     if (fm_schema_check(def->schema_json, c->args_json, &err) != FM_OK) {
         *text = fm_xasprintf("Bad arguments for %s: %s", c->name, err.msg);
         *is_error = true;
@@ -256,7 +257,7 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
             *text = fm_xasprintf("Could not ask for approval: %s", err.msg);
             *is_error = true;
         }
-    } else if (fm_tool_is_async(c->name)) {
+    } else if (def->flags & FM_TOOL_ASYNC) {
         fm__metrics_tool_call(r->rt, c->name, "allowed");
         r->job_step = *st;
         r->job_step.request = NULL;
@@ -276,9 +277,9 @@ static call_outcome decide_and_run(run *r, const fm_tool_call *c, fm_step *st, c
             res.text = NULL;
             *is_error = res.is_error;
             r->ctx.tainted |= res.tainted;
-            if (res.approval) {
+            if (res.approval) { /* it asked: the run waits for the answer */
                 *approval = res.approval;
-                out = CALL_HELD;
+                out = CALL_WAITS;
             }
         } else {
             *text = fm_xasprintf("The tool failed: %s", err.msg);
@@ -316,13 +317,11 @@ void fm__step_start_call(run *r, const fm_tool_call *c, fm_step *st)
     st->request = NULL;
 }
 
-void fm__step_settle_call(run *r, fm_step *st, fm_id held, const char *text)
+void fm__step_settle_call(run *r, fm_step *st, call_outcome out, const char *text)
 {
     /* A call held for approval keeps its step "started" until the decision:
-     * running it then first marks it finished, so it runs at most once.
-     * ask_manager and request_approval are done: what waits is the answer. */
-    if (held && strcmp(st->tool, "ask_manager") != 0 &&
-        strcmp(st->tool, "request_approval") != 0) {
+     * running it then first marks it finished, so it runs at most once. */
+    if (out == CALL_HELD) {
         st->response = (char *)text;
         r->rt->store->ops->step_update(r->rt->store, st, NULL);
         st->response = NULL;
@@ -380,9 +379,9 @@ static void run_calls(run *r)
                 fm_store_end(s, FM_OK, &terr);
             return;
         }
-        if (out == CALL_HELD)
+        if (out == CALL_HELD || out == CALL_WAITS)
             r->call_held = approval;
-        fm__step_settle_call(r, &st, out == CALL_HELD ? approval : 0, text);
+        fm__step_settle_call(r, &st, out, text);
         if (atomic)
             fm_store_end(s, FM_OK, &terr);
         answer_call(r, text, is_error);
@@ -750,7 +749,7 @@ static int load_rest(run *r, fm_error *err)
     int rc = s->ops->company_get(s, r->company, &r->company_rec, err);
     bool held_taint = r->ctx.tainted; /* a held call that ran may have read outside content */
     if (rc == FM_OK)
-        rc = fm_context_build(s, r->id, &r->ctx, err);
+        rc = fm__context_build(s, &r->agent_rec, &r->company_rec, r->id, &r->ctx, err);
     r->ctx.tainted |= held_taint;
     bool llm = r->agent_rec.kind == FM_AGENT_LLM;
     if (rc == FM_OK && r->agent_rec.kind == FM_AGENT_HTTP)
@@ -852,16 +851,10 @@ static void replay_model_step(run *r, const fm_step *st)
     r->model_calls++;
 }
 
-/* Tools whose second run does no harm: reading, noting, writing the same
- * bytes, finishing a task (a second finish is refused, not repeated). */
 static bool idempotent(const char *tool)
 {
-    static const char *const tools[] = {"read_file", "list_files", "note", "write_file",
-                                        "complete_task", "block_task"};
-    for (size_t i = 0; tool && i < sizeof tools / sizeof tools[0]; i++)
-        if (strcmp(tool, tools[i]) == 0)
-            return true;
-    return false;
+    const fm_tool_def *d = fm_builtin_tool(tool);
+    return d && (d->flags & FM_TOOL_IDEMPOTENT);
 }
 
 /* An idempotent call interrupted by a crash is checked and run again, from
@@ -878,13 +871,14 @@ static void rerun(run *r, fm_step *st, json_t *req)
         fm__mark_unknown(r, st);
         return;
     }
-    bool held = decide_and_run(r, &c, st, &text, &is_error, &approval) == CALL_HELD;
+    call_outcome out = decide_and_run(r, &c, st, &text, &is_error, &approval);
     free(st->response);
     st->response = text;
     /* Held again (policy says ask): the step stays started, as a held one. */
+    bool held = out == CALL_HELD;
     st->status = held ? FM_STEP_STARTED : FM_STEP_FINISHED;
     st->ended_at = held ? 0 : fm_now_us();
-    if (held)
+    if (held || out == CALL_WAITS)
         r->resume_held = approval;
     fm_error err;
     r->rt->store->ops->step_update(r->rt->store, st, &err);

@@ -10,7 +10,10 @@
 
 #define RUN_BUCKETS 1024
 
-typedef enum { CALL_DONE, CALL_HELD, CALL_ASYNC } call_outcome;
+/* How a tool call went: done; held for approval (it has not run: its step
+ * stays started until the decision); done, but the run waits for an answer
+ * (ask_manager, request_approval); or running on the loop. */
+typedef enum { CALL_DONE, CALL_HELD, CALL_WAITS, CALL_ASYNC } call_outcome;
 
 typedef struct run {
     fm_runtime *rt;
@@ -92,6 +95,11 @@ struct fm_runtime {
     rt_metrics metrics;
 };
 
+/* fm_context_build from the agent and company the run has read already
+ * (the run's own taint is the caller's to add). */
+int fm__context_build(fm_store *s, const fm_agent *a, const fm_company *c, fm_id run,
+                      fm_context *out, fm_error *err);
+
 void fm__run_start(fm_runtime *rt, fm_id company, fm_id agent);
 /* Ends a run: DONE, WAITING (for an approval) or FAILED for good — its wakes
  * are consumed and, when FAILED, its task is blocked with the reason. */
@@ -119,19 +127,18 @@ void fm__runtime_gate_leave(fm_runtime *rt, run *r);
 /* The next model call of a run (run.c), for the gate. */
 void fm__run_next_call(run *r);
 /* For process.c: a step written / finished; one call checked and run as a
- * model's would be (granted, schema, policy; held or run); a started step
- * marked of unknown outcome. */
+ * model's would be (granted, schema, policy; held or run; *approval set
+ * for CALL_HELD and CALL_WAITS); a started step marked of unknown outcome. */
 int fm__step_write(run *r, fm_step *st);
 void fm__step_finish(run *r, fm_step *st, const char *response);
 call_outcome fm__run_call(run *r, const fm_tool_call *c, fm_step *st, char **text,
                           bool *is_error, fm_id *approval);
 void fm__mark_unknown(run *r, fm_step *st);
 /* A tool call's step: written started (request: id, name, args), then
- * finished with `text`, or, when the call was held for approval #held, left
- * started with `text` as the held call (ask_manager and request_approval
- * finish: it is their answer that waits). */
+ * finished with `text`, or, when the call was held for approval
+ * (CALL_HELD), left started with `text` as the held call. */
 void fm__step_start_call(run *r, const fm_tool_call *c, fm_step *st);
-void fm__step_settle_call(run *r, fm_step *st, fm_id held, const char *text);
+void fm__step_settle_call(run *r, fm_step *st, call_outcome out, const char *text);
 
 /* Process agents (process.c): run the program for a started run; resume one
  * from its steps; kill the program at shutdown (the run stops when it has

@@ -241,19 +241,15 @@ static void cancel_jobs(fm_runtime *rt)
     }
 }
 
+static run *gate_pop(call_gate *g);
+
 /* Runs waiting for a model-call slot stop at once, their wakes kept. */
 static void drain_gates(fm_runtime *rt)
 {
-    for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0]; i++) {
-        call_gate *g = &rt->gates[i];
-        while (g->head) {
-            run *r = g->head;
-            g->head = r->gate_next;
-            if (!g->head)
-                g->tail = NULL;
-            fm__run_stop(r, "stopped: firma is shutting down (its wakes are kept)");
-        }
-    }
+    for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0]; i++)
+        while (rt->gates[i].head)
+            fm__run_stop(gate_pop(&rt->gates[i]),
+                         "stopped: firma is shutting down (its wakes are kept)");
 }
 
 void fm_runtime_stop(fm_runtime *rt)
@@ -375,6 +371,25 @@ static int calls_in_flight(const fm_runtime *rt)
     return n;
 }
 
+/* The oldest run waiting at g (there is one), off the queue. */
+static run *gate_pop(call_gate *g)
+{
+    run *r = g->head;
+    g->head = r->gate_next;
+    if (!g->head)
+        g->tail = NULL;
+    return r;
+}
+
+static void take_slot(fm_runtime *rt, call_gate *g, run *r)
+{
+    g->in_flight++;
+    r->gated = true;
+    int n = calls_in_flight(rt);
+    if (n > rt->stats.calls_in_flight_peak)
+        rt->stats.calls_in_flight_peak = n;
+}
+
 bool fm__runtime_gate_enter(fm_runtime *rt, run *r)
 {
     call_gate *g = gate_of(rt, r);
@@ -391,11 +406,7 @@ bool fm__runtime_gate_enter(fm_runtime *rt, run *r)
         fm__metrics_queued(r);
         return false;
     }
-    g->in_flight++;
-    r->gated = true;
-    int n = calls_in_flight(rt);
-    if (n > rt->stats.calls_in_flight_peak)
-        rt->stats.calls_in_flight_peak = n;
+    take_slot(rt, g, r);
     return true;
 }
 
@@ -406,12 +417,8 @@ static void admit(uv_timer_t *t)
     for (size_t i = 0; i < sizeof rt->gates / sizeof rt->gates[0] && !rt->stopping; i++) {
         call_gate *g = &rt->gates[i];
         while (g->head && g->in_flight < rt->cfg.max_calls && !rt->stopping) {
-            run *r = g->head;
-            g->head = r->gate_next;
-            if (!g->head)
-                g->tail = NULL;
-            g->in_flight++;
-            r->gated = true;
+            run *r = gate_pop(g);
+            take_slot(rt, g, r);
             fm__run_next_call(r);
         }
     }

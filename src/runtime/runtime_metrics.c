@@ -134,7 +134,7 @@ void fm__metrics_run_end(fm_runtime *rt, fm_run_status status, bool stopped)
 
 void fm__metrics_step(fm_runtime *rt, fm_step_kind kind)
 {
-    if ((size_t)kind < 3)
+    if ((size_t)kind < FM_STEP_KIND_N)
         fm_series_inc(rt->metrics.steps[kind]);
 }
 

@@ -32,34 +32,6 @@ typedef struct exec_job {
 
 /* ---- the text for the model ------------------------------------------------------ */
 
-/* Appends s[0..n) with each byte that is not part of valid UTF-8, and each
- * NUL, replaced by U+FFFD. */
-static void add_valid(fm_buf *b, const char *s, size_t n)
-{
-    size_t bad;
-    while (n && !fm_utf8_valid(s, n, &bad)) {
-        fm_buf_add(b, s, bad);
-        fm_buf_adds(b, "\xEF\xBF\xBD");
-        s += bad + 1;
-        n -= bad + 1;
-    }
-    fm_buf_add(b, s, n);
-}
-
-/* Where output cut at `len` bytes should end so that a character split by
- * the cut is left out rather than shown as a replacement. */
-static size_t char_boundary(const char *s, size_t len)
-{
-    size_t i = len;
-    while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-        i--;
-    if (i == 0)
-        return len;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    return want > len - (i - 1) ? i - 1 : len;
-}
-
 static void add_section(fm_buf *b, const char *name, const fm_buf *out, size_t total)
 {
     if (total == 0) {
@@ -69,8 +41,8 @@ static void add_section(fm_buf *b, const char *name, const fm_buf *out, size_t t
     fm_buf_addf(b, "--- %s ---\n", name);
     size_t kept = out->len;
     if (kept < total)
-        kept = char_boundary(out->ptr, kept);
-    add_valid(b, out->ptr, kept);
+        kept = fm_utf8_whole(out->ptr, kept);
+    fm_buf_add_utf8(b, out->ptr, kept);
     if (kept && out->ptr[kept - 1] != '\n')
         fm_buf_addc(b, '\n');
     if (kept < total)
@@ -109,7 +81,7 @@ static char *result_text(const exec_job *j, const fm_child_result *r, bool *is_e
         while (n && (r->err.ptr[n - 1] == '\n' || r->err.ptr[n - 1] == ' '))
             n--;
         if (n)
-            add_valid(&b, r->err.ptr, n);
+            fm_buf_add_utf8(&b, r->err.ptr, n);
         else
             fm_buf_addf(&b, "bubblewrap ended with exit code %d", r->exit_code);
         return fm_buf_detach(&b);

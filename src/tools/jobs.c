@@ -8,7 +8,8 @@
 
 bool fm_tool_is_async(const char *tool)
 {
-    return tool && (strcmp(tool, "exec") == 0 || strcmp(tool, "http_fetch") == 0);
+    const fm_tool_def *d = fm_builtin_tool(tool);
+    return d && (d->flags & FM_TOOL_ASYNC);
 }
 
 void fm_tool_limits_defaults(fm_tool_limits *l)

@@ -178,21 +178,6 @@ static int open_workspace(const char *ws, int *fd, fm_error *err)
 
 /* ---- read_file -------------------------------------------------------------------- */
 
-/* Drops a partial UTF-8 sequence at the end of b (after a cut). */
-static void trim_partial_char(fm_buf *b, size_t start)
-{
-    size_t end = b->len, i = end;
-    while (i > start && end - i < 4 && ((unsigned char)b->ptr[i - 1] & 0xC0) == 0x80)
-        i--;
-    if (i > start) {
-        unsigned char lead = (unsigned char)b->ptr[i - 1];
-        size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (want > end - (i - 1))
-            b->len = i - 1;
-    }
-    b->ptr[b->len] = '\0';
-}
-
 static int read_capped(int fd, const char *path, fm_buf *out, bool *cut, fm_error *err)
 {
     size_t start = out->len, total = 0;
@@ -218,8 +203,10 @@ static int read_capped(int fd, const char *path, fm_buf *out, bool *cut, fm_erro
     }
     if (!out->ptr)
         fm_buf_adds(out, "");
-    if (*cut)
-        trim_partial_char(out, start);
+    if (*cut) { /* a cut inside a character drops it */
+        out->len = start + fm_utf8_whole(out->ptr + start, out->len - start);
+        out->ptr[out->len] = '\0';
+    }
     size_t bad;
     if (!fm_utf8_valid(out->ptr + start, out->len - start, &bad)) {
         out->len = start;

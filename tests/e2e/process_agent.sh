@@ -89,8 +89,11 @@ run task show 2
 expect_out "blocked" "its task is blocked"
 expect_out "the program exited with status 3: bad config" "with its exit status and stderr"
 
-# The time limit kills it, and everything it started.
-run hire sleepy --title Sleepy --manager ceo --kind process --command 'sleep 300 & sleep 300' \
+# The time limit kills it, and everything it started. The sleeps carry this
+# test's pid, so the check below cannot see another test's (the machine may
+# run several suites at once).
+nap="300.$$"
+run hire sleepy --title Sleepy --manager ceo --kind process --command "sleep $nap & sleep $nap" \
     --grant complete_task
 run task add "Take forever" --to sleepy
 start=$(date +%s)
@@ -99,7 +102,7 @@ expect_rc 0 "serve with --tool-timeout 1"
 check "it did not wait for the program (took $(( $(date +%s) - start )) s)" test $(( $(date +%s) - start )) -lt 30
 run task show 3
 expect_out "the program ran longer than 1 s and was killed" "the task says it was killed"
-check "no sleep 300 is left running" bash -c '! pgrep -f "sleep 30[0]"'
+check "no sleep $nap is left running" bash -c "! pgrep -f 'sleep 300[.]$$'"
 # The default limits hold without --tool-timeout: 1.5 GiB is over the
 # default 1 GiB of memory.
 run hire hog --title Hog --manager ceo --kind process --autonomy 1 --grant complete_task:allow \
@@ -112,10 +115,10 @@ expect_out "MemoryError" "a program over the default memory limit fails (no --to
 # Killed while its program runs: on restart the program runs again and is
 # told so ("redelivered": true); its task is done once.
 run hire slowpoke --title Slowpoke --manager ceo --kind process --autonomy 1 \
-    --command "/usr/bin/python3 /workspace/bot.py" --grant complete_task:allow
+    --command "/usr/bin/python3 /workspace/bot$$.py" --grant complete_task:allow
 SW=$FIRMA_DB.workspaces/1/slowpoke
 mkdir -p "$SW"
-cat >"$SW/bot.py" <<'PY'
+cat >"$SW/bot$$.py" <<'PY'
 import json, sys, time
 w = json.load(sys.stdin)
 with open("/workspace/log", "a") as f:
@@ -128,12 +131,17 @@ run task add "Survive a crash" --to slowpoke
 "$FIRMA" serve >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s "$SW/log" ] && break; sleep 0.1; done
+# firma and what it started, on the host: other suites on the machine may
+# well have a token on a command line (curl -H "Authorization: Bearer ...").
+tree() { echo "$1"; local c; for c in $(pgrep -P "$1"); do tree "$c"; done; }
+argv_of() { for p in $(tree "$1"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null; echo; done; }
+check "firma and its program run ($(tree $pid | wc -l) processes)" test "$(tree $pid | wc -l)" -ge 3
 check "its token is in no process's command line on the host" \
-    test "$(ps -eo args | grep -c 'fm[a]_')" -eq 0
+    test "$(argv_of $pid | grep -c 'fm[a]_')" -eq 0
 kill -9 $pid; wait $pid 2>/dev/null
 check "the first delivery started" grep -qx False "$SW/log"
 check "killing firma also ended its program (no sandbox left behind)" \
-    bash -c '! pgrep -f "/workspace/bo[t].py"'
+    bash -c "! pgrep -f '/workspace/bo[t]$$[.]py'"
 run serve --until-idle
 expect_rc 0 "serve restarts"
 expect_out "resumed 1 run(s)" "and resumes the interrupted run"

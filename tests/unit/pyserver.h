@@ -1,7 +1,7 @@
-/* A python test server (tests/llm_server.py, tests/fetch_server.py) as a child process for the unit
- * tests that speak HTTP to one: it prints its port as its first stdout
- * line, logs each request to a temporary file, and exits when its stdin
- * closes. Include after cmocka.h. */
+/* A python test server (tests/llm_server.py, tests/fetch_server.py) as a
+ * child process for the unit tests that speak HTTP to one: it prints its
+ * port as its first stdout line, logs each request to a temporary file as a
+ * JSON line, and exits when its stdin closes. Include after cmocka.h. */
 #ifndef FIRMA_TESTS_PYSERVER_H
 #define FIRMA_TESTS_PYSERVER_H
 
@@ -9,10 +9,12 @@
 #include "firma/errors.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +70,30 @@ static inline void pyserver_start(pyserver *s, const char *script, const char *c
     s->from_child = out[0];
     s->port = pyserver_read_port(s->from_child);
     assert_true(s->port > 0);
+}
+
+/* The server's log records whose string field k1 is v1 (and k2 is v2, when
+ * k2 is not NULL), in arrival order. The caller decrefs the array. */
+static inline json_t *pyserver_records(const pyserver *s, const char *k1, const char *v1,
+                                       const char *k2, const char *v2)
+{
+    fm_buf b = FM_BUF_INIT;
+    assert_int_equal(fm_buf_read_file(&b, s->log, 64u << 20), FM_OK);
+    json_t *arr = json_array();
+    for (size_t at = 0; at < b.len;) {
+        const char *nl = memchr(b.ptr + at, '\n', b.len - at);
+        size_t n = nl ? (size_t)(nl - (b.ptr + at)) : b.len - at;
+        json_t *rec = json_loadb(b.ptr + at, n, 0, NULL);
+        at += n + 1;
+        assert_non_null(rec);
+        const char *f1 = json_string_value(json_object_get(rec, k1));
+        const char *f2 = k2 ? json_string_value(json_object_get(rec, k2)) : NULL;
+        if (f1 && strcmp(f1, v1) == 0 && (!k2 || (f2 && strcmp(f2, v2) == 0)))
+            json_array_append(arr, rec);
+        json_decref(rec);
+    }
+    fm_buf_release(&b);
+    return arr;
 }
 
 /* Closes its stdin, waits up to 2 s, then kills it; removes its log. */

@@ -92,6 +92,28 @@ static void buffers_grow_and_detach(void **state)
     free(s);
 }
 
+static void utf8_cuts_and_repairs(void **state)
+{
+    /* "é" is C3 A9, "€" E2 82 AC, "😀" F0 9F 98 80. */
+    assert_int_equal(fm_utf8_whole("ab", 2), 2);
+    assert_int_equal(fm_utf8_whole("", 0), 0);
+    assert_int_equal(fm_utf8_whole("a\xC3\xA9", 3), 3);
+    assert_int_equal(fm_utf8_whole("a\xC3", 2), 1);
+    assert_int_equal(fm_utf8_whole("a\xE2\x82", 3), 1);
+    assert_int_equal(fm_utf8_whole("a\xF0\x9F\x98", 4), 1);
+    assert_int_equal(fm_utf8_whole("a\xF0\x9F\x98\x80", 5), 5);
+    /* Not a cut character but bad bytes: left for the caller to judge. */
+    assert_int_equal(fm_utf8_whole("\x80\x80", 2), 2);
+    fm_buf b = FM_BUF_INIT;
+    fm_buf_add_utf8(&b, "ok\xFFx\0y\xC3", 7);
+    assert_int_equal(b.len, 2 + 3 + 1 + 3 + 1 + 3);
+    assert_memory_equal(b.ptr, "ok\xEF\xBF\xBDx\xEF\xBF\xBDy\xEF\xBF\xBD", b.len);
+    fm_buf_reset(&b);
+    fm_buf_add_utf8(&b, "caf\xC3\xA9", 5);
+    assert_string_equal(b.ptr, "caf\xC3\xA9");
+    fm_buf_release(&b);
+}
+
 static void errors_have_names_and_context(void **state)
 {
     assert_string_equal(fm_errname(FM_ENOTFOUND), "ENOTFOUND");
@@ -111,6 +133,7 @@ int main(void)
         cmocka_unit_test(usd_formats_shortest),     cmocka_unit_test(durations_round_trip),
         cmocka_unit_test(times_parse_utc),          cmocka_unit_test(handles_are_checked),
         cmocka_unit_test(buffers_grow_and_detach),  cmocka_unit_test(errors_have_names_and_context),
+        cmocka_unit_test(utf8_cuts_and_repairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

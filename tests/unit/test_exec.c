@@ -362,7 +362,7 @@ static void exec_timeout_kills_the_command_and_its_children(void **state)
     expect_in(g.text, "killed after 1 s (time limit)");
     expect_not_in(g.text, "not reached");
     assert_false(g.is_error);
-    assert_true(secs < 3);
+    assert_true(secs < 15); /* the 1 s cap, not the 30 s asked for (a bound, not a speed) */
     /* The command and its background sleep ran (seen from the host), and by
      * the time `done` ran both were gone: killed and reaped (the sleep by the
      * kernel as the namespace ended, the command by bwrap), none left for
@@ -410,7 +410,7 @@ static void leftovers_die_with_the_command(void **state)
     char *cmd = fm_xasprintf("sleep %s & echo started", marker);
     uint64_t t0 = uv_hrtime();
     tool_got g = exec_cmd(f, &lim, cmd);
-    assert_true((double)(uv_hrtime() - t0) / 1e9 < 3);
+    assert_true((double)(uv_hrtime() - t0) / 1e9 < 15); /* not the sleep's 4x,xxx s */
     expect_in(g.text, "exit code 0\n--- stdout ---\nstarted\n");
     assert_int_equal(find_process("sleep", marker, NULL), 0);
     free(g.text);
@@ -426,8 +426,9 @@ static void leftovers_die_with_the_command(void **state)
     free(pid_text);
     got_release(&bgot);
     /* A process that made its own session escapes the group;
-     * its hold on stdout is waited for only briefly after the exit. */
-    char *script = fm_xasprintf("setsid sh -c 'echo > %s/ready; exec sleep 4' & "
+     * its hold on stdout is waited for only briefly (GRACE_MS, 1 s) after
+     * the exit, not for the 10 s it holds it. */
+    char *script = fm_xasprintf("setsid sh -c 'echo > %s/ready; exec sleep 10' & "
                                 "while [ ! -s %s/ready ]; do sleep 0.01; done; echo started",
                                 f->dir, f->dir);
     const char *const argv[] = {"sh", "-c", script, NULL};
@@ -435,7 +436,7 @@ static void leftovers_die_with_the_command(void **state)
     t0 = uv_hrtime();
     got cg = run_child(f, &sp);
     double secs = (double)(uv_hrtime() - t0) / 1e9;
-    assert_true(secs >= 0.9 && secs < 3);
+    assert_true(secs >= 0.9 && secs < 8);
     assert_string_equal(out_of(&cg), "started\n");
     got_release(&cg);
     free(script);

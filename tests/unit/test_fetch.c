@@ -19,16 +19,12 @@
 #include "firma/tools.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct server {
@@ -56,23 +52,7 @@ static int group_teardown(void **state)
 /* The server's records with this event and path, in arrival order. */
 static json_t *records(server *s, const char *event, const char *path)
 {
-    fm_buf b = FM_BUF_INIT;
-    assert_int_equal(fm_buf_read_file(&b, s->py.log, 64u << 20), FM_OK);
-    json_t *arr = json_array();
-    for (size_t at = 0; at < b.len;) {
-        const char *nl = memchr(b.ptr + at, '\n', b.len - at);
-        size_t n = nl ? (size_t)(nl - (b.ptr + at)) : b.len - at;
-        json_t *rec = json_loadb(b.ptr + at, n, 0, NULL);
-        at += n + 1;
-        assert_non_null(rec);
-        const char *e = json_string_value(json_object_get(rec, "event"));
-        const char *p = json_string_value(json_object_get(rec, "path"));
-        if (e && p && strcmp(e, event) == 0 && strcmp(p, path) == 0)
-            json_array_append(arr, rec);
-        json_decref(rec);
-    }
-    fm_buf_release(&b);
-    return arr;
+    return pyserver_records(&s->py, "event", event, "path", path);
 }
 
 static size_t count_requests(server *s, const char *path)

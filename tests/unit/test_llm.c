@@ -19,13 +19,9 @@
 #include "llm/http_client.h"
 
 #include <jansson.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define KEY "sk-test-KEY-123-secret"
@@ -71,22 +67,7 @@ static int group_teardown(void **state)
 /* The server's records for `model`, in arrival order. */
 static json_t *requests_for(server *s, const char *model)
 {
-    fm_buf b = FM_BUF_INIT;
-    assert_int_equal(fm_buf_read_file(&b, s->py.log, 64u << 20), FM_OK);
-    json_t *arr = json_array();
-    for (size_t at = 0; at < b.len;) {
-        const char *nl = memchr(b.ptr + at, '\n', b.len - at);
-        size_t n = nl ? (size_t)(nl - (b.ptr + at)) : b.len - at;
-        json_t *rec = json_loadb(b.ptr + at, n, 0, NULL);
-        at += n + 1;
-        assert_non_null(rec);
-        const char *m = json_string_value(json_object_get(rec, "model"));
-        if (m && strcmp(m, model) == 0)
-            json_array_append(arr, rec);
-        json_decref(rec);
-    }
-    fm_buf_release(&b);
-    return arr;
+    return pyserver_records(&s->py, "model", model, NULL, NULL);
 }
 
 static size_t count_requests(server *s, const char *model)
@@ -183,8 +164,9 @@ static void convo_init(convo *c, server *s, const char *scenario, bool stream)
     c->msgs[3] = (fm_chat_msg){.role = FM_MSG_TOOL, .text = R2, .tool_call_id = "call_a2",
                                .is_error = true};
     c->msgs[4] = (fm_chat_msg){.role = FM_MSG_USER, .text = Q2};
-    c->tools[0] = (fm_tool_def){"get_weather", DESC1, SCHEMA1};
-    c->tools[1] = (fm_tool_def){"get_time", NULL, SCHEMA2};
+    c->tools[0] = (fm_tool_def){.name = "get_weather", .description = DESC1,
+                                .schema_json = SCHEMA1};
+    c->tools[1] = (fm_tool_def){.name = "get_time", .schema_json = SCHEMA2};
     snprintf(c->model, sizeof c->model, "%s#%d", scenario, ++s->seq);
     c->req = (fm_llm_request){.model = c->model, .system = SYSTEM, .msgs = c->msgs, .n_msgs = 5,
                               .tools = c->tools, .n_tools = 2, .max_tokens = 256,

@@ -148,17 +148,20 @@ static void making_and_revoking_tokens_is_audited(void **state)
     tdb_free(t);
 }
 
+static fm_member add_admin(tdb *t, const char *handle)
+{
+    fm_member m = {.company_id = t->company, .handle = fm_xstrdup(handle),
+                   .role = FM_ROLE_ADMIN};
+    assert_int_equal(fm_member_add(t->s, "test", &m, &t->err), FM_OK);
+    return m;
+}
+
 /* Removing a member revokes their tokens: the next member added may get
  * the same id, and must not be reachable with the old member's tokens. */
 static void a_removed_members_tokens_die_with_them(void **state)
 {
     tdb *t = tdb_new(true);
-    fm_member bob;
-    memset(&bob, 0, sizeof bob);
-    bob.company_id = t->company;
-    bob.handle = fm_xstrdup("bob");
-    bob.role = FM_ROLE_ADMIN;
-    assert_int_equal(fm_member_add(t->s, "test", &bob, &t->err), FM_OK);
+    fm_member bob = add_admin(t, "bob");
     char *text = NULL;
     assert_int_equal(fm_token_create(t->s, "test", t->company, &bob, NULL, FM_ROLE_OWNER, &text,
                                      NULL, &t->err), FM_OK);
@@ -166,12 +169,7 @@ static void a_removed_members_tokens_die_with_them(void **state)
     char *ev = audited(t, "member:bob");
     assert_string_equal(ev, "test member.rm {\"tokens_revoked\":1}");
     free(ev);
-    fm_member carol;
-    memset(&carol, 0, sizeof carol);
-    carol.company_id = t->company;
-    carol.handle = fm_xstrdup("carol");
-    carol.role = FM_ROLE_ADMIN;
-    assert_int_equal(fm_member_add(t->s, "test", &carol, &t->err), FM_OK);
+    fm_member carol = add_admin(t, "carol");
     assert_int_equal(carol.id, bob.id); /* SQLite gives the freed id again */
     fm_token tk;
     assert_int_equal(fm_token_check(t->s, text, &tk, &t->err), FM_EPERM);

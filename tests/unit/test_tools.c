@@ -77,12 +77,28 @@ static void every_builtin_is_a_known_tool_with_a_valid_schema(void **state)
     assert_null(fm_builtin_tool("launch_missiles"));
 }
 
+/* A crash mid-call runs an idempotent tool again: never one with effects
+ * outside (a command, a request, a message, a hire). */
+static void tool_flags_are_where_recovery_needs_them(void **state)
+{
+    static const char *const once[] = {"exec", "http_fetch", "message", "delegate", "hire",
+                                       "ask_manager", "request_approval", "decide_approval"};
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+        assert_false(fm_builtin_tool(once[i])->flags & FM_TOOL_IDEMPOTENT);
+    assert_true(fm_builtin_tool("read_file")->flags & FM_TOOL_IDEMPOTENT);
+    assert_true(fm_builtin_tool("write_file")->flags & FM_TOOL_IDEMPOTENT);
+    assert_int_equal(fm_builtin_tool("exec")->flags, FM_TOOL_ASYNC);
+    assert_int_equal(fm_builtin_tool("http_fetch")->flags, FM_TOOL_ASYNC);
+    assert_false(fm_tool_is_async("note") || fm_tool_is_async("nope") || fm_tool_is_async(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_arguments_pass),
         cmocka_unit_test(bad_arguments_say_what_is_wrong),
         cmocka_unit_test(every_builtin_is_a_known_tool_with_a_valid_schema),
+        cmocka_unit_test(tool_flags_are_where_recovery_needs_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
