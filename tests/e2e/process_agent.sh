@@ -46,14 +46,10 @@ check "the run has a process step then seven action steps" \
 check "the message to the owner was delivered" \
     test "$(q "SELECT count(*) FROM messages WHERE sender='agent:triage' AND body='triaged: Sort the inbox'")" -eq 1
 resp() { q "SELECT response FROM steps WHERE seq=$1"; }
-grep -q "is not a JSON object" <<<"$(resp 4)" && ok "a line that is not JSON is recorded as such" \
-    || not_ok "a line that is not JSON is recorded" "$(resp 4)"
-grep -q "Refused by policy" <<<"$(resp 5)" && ok "a message outside the grant's pattern is refused" \
-    || not_ok "a message outside the grant's pattern is refused" "$(resp 5)"
-grep -q "is for model agents" <<<"$(resp 6)" && ok "exec is not an action for a process" \
-    || not_ok "exec is not an action for a process" "$(resp 6)"
-grep -q "You have no tool named 'delegate'" <<<"$(resp 7)" && ok "an ungranted action is refused" \
-    || not_ok "an ungranted action is refused" "$(resp 7)"
+expect_in "$(resp 4)" "is not a JSON object" "a line that is not JSON is recorded as such"
+expect_in "$(resp 5)" "Refused by policy" "a message outside the grant's pattern is refused"
+expect_in "$(resp 6)" "is for model agents" "exec is not an action for a process"
+expect_in "$(resp 7)" "You have no tool named 'delegate'" "an ungranted action is refused"
 check "the refusals are audited" \
     test "$(q "SELECT count(*) FROM audit_events WHERE action='tool.denied' AND actor='agent:triage'")" -ge 2
 check "the note was kept" test "$(q "SELECT count(*) FROM notes WHERE key='last'")" -eq 1

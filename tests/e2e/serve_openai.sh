@@ -17,18 +17,13 @@ expect_rc 0 "serve runs the agent against the server"
 expect_out "runs: 1 started, 1 done" "the run ends its turn"
 check "the server saw one request" test "$(wc -l <"$T/llm.log")" -eq 1
 req=$(head -1 "$T/llm.log")
-grep -q '"violation": null' <<<"$req" && ok "the request breaks no rule of the format" \
-    || not_ok "the request breaks no rule of the format" "$req"
-grep -q '"key_ok": true' <<<"$req" && ok "the API key was sent as a bearer token" \
-    || not_ok "the API key was sent" "$req"
-grep -q '"model": "text"' <<<"$req" && ok "the model name goes without its prefix" \
-    || not_ok "the model name goes without its prefix" "$req"
-grep -q '"role": "system", "content": "You work at a company run with firma' <<<"$req" \
-    && ok "the system prompt comes first" || not_ok "the system prompt comes first" "$req"
-grep -q '"name": "write_file"' <<<"$req" && ok "the CTO's granted tools are offered" \
-    || not_ok "the CTO's granted tools are offered" "$req"
-grep -q '"name": "delegate"' <<<"$req" && not_ok "a tool the CTO lacks is not offered" \
-    || ok "a tool the CTO lacks is not offered"
+expect_in "$req" '"violation": null' "the request breaks no rule of the format"
+expect_in "$req" '"key_ok": true' "the API key was sent as a bearer token"
+expect_in "$req" '"model": "text"' "the model name goes without its prefix"
+expect_in "$req" '"role": "system", "content": "You work at a company run with firma' \
+    "the system prompt comes first"
+expect_in "$req" '"name": "write_file"' "the CTO's granted tools are offered"
+expect_not_in "$req" '"name": "delegate"' "a tool the CTO lacks is not offered"
 grep -qa 'sk-test-firma' "$FIRMA_DB"* && not_ok "the key is not stored" || ok "the key is not stored"
 run budget
 expect_out "@cto              \$0 of" "a free local model costs nothing"
